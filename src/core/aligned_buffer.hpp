@@ -1,0 +1,76 @@
+// An owning, fixed-size, 64-byte-aligned array (cache line / AVX-512 width), used for
+// parameters, gradients, optimizer state and activation arenas. Move-only; its
+// owner frees it. Contents start zeroed unless told otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace weft {
+
+inline constexpr std::size_t kBufferAlignment = 64;
+
+template <typename T>
+class AlignedBuffer {
+  static_assert(std::is_trivially_copyable_v<T>, "AlignedBuffer holds plain data only");
+
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t count, bool zero = true) { allocate(count, zero); }
+  ~AlignedBuffer() { std::free(data_); }
+
+  AlignedBuffer(AlignedBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  AlignedBuffer& operator=(AlignedBuffer&& other) noexcept {
+    if (this != &other) {
+      std::free(data_);
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+
+  // Replaces the contents with `count` elements (zeroed when `zero`).
+  void allocate(std::size_t count, bool zero = true) {
+    std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+    if (count == 0) return;
+    std::size_t bytes = count * sizeof(T);
+    bytes = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+    void* p = std::aligned_alloc(kBufferAlignment, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    data_ = static_cast<T*>(p);
+    size_ = count;
+    if (zero) std::memset(data_, 0, bytes);
+  }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::size_t bytes() const { return size_ * sizeof(T); }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  T* begin() { return data_; }
+  T* end() { return data_ + size_; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  std::span<T> span() { return {data_, size_}; }
+  std::span<const T> span() const { return {data_, size_}; }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace weft
