@@ -126,8 +126,12 @@ std::string_view Tokenizer::token_bytes(uint32_t id) const {
   return impl_->vocab.token(id);
 }
 
-uint32_t Tokenizer::vocab_size() const { return impl_->vocab.n_mergeable + kNumSpecialTokens; }
-uint32_t Tokenizer::n_mergeable() const { return impl_->vocab.n_mergeable; }
+uint32_t Tokenizer::vocab_size() const {
+  return impl_->vocab.n_mergeable + kNumSpecialTokens;
+}
+uint32_t Tokenizer::n_mergeable() const {
+  return impl_->vocab.n_mergeable;
+}
 
 SpecialIds Tokenizer::special_ids() const {
   const uint32_t b = impl_->vocab.n_mergeable;
@@ -140,6 +144,8 @@ std::optional<uint32_t> Tokenizer::special_id(std::string_view name) const {
   return std::nullopt;
 }
 
-std::string Tokenizer::content_hash() const { return impl_->vocab.content_hash; }
+std::string Tokenizer::content_hash() const {
+  return impl_->vocab.content_hash;
+}
 
 }  // namespace weft::data

@@ -12,7 +12,9 @@
 namespace weft::data::detail {
 namespace {
 
-std::size_t table_size_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, n * 2)); }
+std::size_t table_size_for(std::size_t n) {
+  return std::bit_ceil(std::max<std::size_t>(16, n * 2));
+}
 
 }  // namespace
 
@@ -40,8 +42,9 @@ void PairToRank::build(const std::vector<std::pair<uint64_t, uint32_t>>& entries
 
 void vocab_build(Vocab& v, std::vector<std::string> tokens, std::string_view source) {
   if (tokens.size() < 256)
-    throw input_error(str(source, ": only ", tokens.size(),
-                          " mergeable tokens; a byte-level BPE needs at least the 256 single bytes"));
+    throw input_error(
+        str(source, ": only ", tokens.size(),
+            " mergeable tokens; a byte-level BPE needs at least the 256 single bytes"));
   if (tokens.size() + kNumSpecialTokens > 0xFFFFFFF0u)
     throw input_error(str(source, ": too many tokens (", tokens.size(), ")"));
   v.n_mergeable = static_cast<uint32_t>(tokens.size());
@@ -180,7 +183,9 @@ constexpr std::size_t kCacheMaxUsed = kCacheSlots / 2;
 constexpr std::size_t kCacheMaxKeyBytes = std::size_t{8} << 20;
 }  // namespace
 
-PieceCache::PieceCache() { clear(); }
+PieceCache::PieceCache() {
+  clear();
+}
 
 void PieceCache::clear() {
   slots_.assign(kCacheSlots, Slot{0, 0, 0, 0, 0});

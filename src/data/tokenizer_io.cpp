@@ -3,12 +3,13 @@
 // the caller; any thread may call them. Every problem is a weft::Error naming the file.
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
@@ -172,8 +173,8 @@ Tokenizer Tokenizer::load_gpt2(const fs::path& encoder_json, const fs::path& voc
       throw input_error(str(encoder_json.string(), ": token '", key,
                             "' has a character outside GPT-2's byte-to-unicode table"));
     if (id >= tokens.size() || tokens[id] != *bytes)
-      throw input_error(str(encoder_json.string(), ": token '", key, "' has id ", id,
-                            " but ", vocab_bpe.string(), " gives it another rank"),
+      throw input_error(str(encoder_json.string(), ": token '", key, "' has id ", id, " but ",
+                            vocab_bpe.string(), " gives it another rank"),
                         "encoder.json and vocab.bpe must come from the same GPT-2 release");
     ++seen;
   }
@@ -195,8 +196,9 @@ Tokenizer Tokenizer::load_tiktoken(const fs::path& ranks_file) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     const std::size_t space = line.find(' ');
-    auto bytes = space == std::string::npos ? std::nullopt
-                                            : base64_decode(std::string_view(line).substr(0, space));
+    auto bytes = space == std::string::npos
+                     ? std::nullopt
+                     : base64_decode(std::string_view(line).substr(0, space));
     char* end = nullptr;
     errno = 0;
     const unsigned long long rank =
@@ -216,7 +218,8 @@ Tokenizer Tokenizer::load(const fs::path& path) {
   const json j = parse_json(read_file(path), path);
   const std::string name = path.string();
   if (!j.is_object() || !j.contains("format") || j["format"] != "weft-tokenizer")
-    throw input_error(str(name, ": not a weft tokenizer file (\"format\" is not \"weft-tokenizer\")"));
+    throw input_error(
+        str(name, ": not a weft tokenizer file (\"format\" is not \"weft-tokenizer\")"));
   if (!j.contains("version") || !j["version"].is_number_integer())
     throw input_error(str(name, ": missing integer field \"version\""));
   const int version = j["version"].get<int>();
@@ -235,8 +238,8 @@ Tokenizer Tokenizer::load(const fs::path& path) {
   for (const auto& t : j["tokens"]) {
     auto bytes = t.is_string() ? unicode_string_to_bytes(t.get<std::string>()) : std::nullopt;
     if (!bytes)
-      throw input_error(str(name, ": token ", tokens.size(),
-                            " is not a string in GPT-2's byte-to-unicode form"));
+      throw input_error(
+          str(name, ": token ", tokens.size(), " is not a string in GPT-2's byte-to-unicode form"));
     tokens.push_back(std::move(*bytes));
   }
   const std::size_t n = tokens.size();
@@ -251,7 +254,8 @@ Tokenizer Tokenizer::load(const fs::path& path) {
   }
   Tokenizer tok = from_ranks(std::move(tokens));
   if (j.contains("content_sha256") && j["content_sha256"] != tok.content_hash())
-    throw input_error(str(name, ": content does not match its content_sha256 (file changed or corrupt)"));
+    throw input_error(
+        str(name, ": content does not match its content_sha256 (file changed or corrupt)"));
   return tok;
 }
 
@@ -304,6 +308,27 @@ void Tokenizer::save(const fs::path& path) const {
     std::remove(tmp.c_str());
     throw io_error(str("cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message()));
   }
+}
+
+}  // namespace weft::data
+
+namespace weft::data {
+
+Tokenizer tokenizer_load_spec(std::string_view spec) {
+  namespace fs = std::filesystem;
+  if (spec != "gpt2") return Tokenizer::load_any(fs::path(spec));
+  std::vector<fs::path> tried;
+  if (const char* env = std::getenv("WEFT_GPT2_DIR")) tried.emplace_back(env);
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; up < 5 && !ec && !dir.empty(); ++up, dir = dir.parent_path())
+    tried.push_back(dir / "tests/fixtures/gpt2");
+  tried.emplace_back("/usr/share/weft/gpt2");
+  for (const fs::path& d : tried)
+    if (fs::exists(d / "encoder.json", ec) && fs::exists(d / "vocab.bpe", ec))
+      return Tokenizer::load_gpt2(d / "encoder.json", d / "vocab.bpe");
+  throw input_error("tokenizer 'gpt2': cannot find GPT-2's encoder.json + vocab.bpe",
+                    "set WEFT_GPT2_DIR to a folder holding them (weft's tests/fixtures/gpt2)");
 }
 
 }  // namespace weft::data

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace weft::data::unicode {
@@ -27,9 +28,9 @@ OwnedClassTable build_table() {
 
   OwnedClassTable t;
   t.stage1.resize((kMaxCodePoint + 1) >> 8);
-  std::map<std::vector<uint8_t>, uint16_t> blocks;  // dedupes identical 256-entry blocks
+  std::map<std::string, uint16_t> blocks;  // dedupes identical 256-entry blocks
   for (std::size_t b = 0; b < t.stage1.size(); ++b) {
-    std::vector<uint8_t> block(flat.begin() + b * 256, flat.begin() + (b + 1) * 256);
+    const std::string block(flat.begin() + b * 256, flat.begin() + (b + 1) * 256);
     auto [it, inserted] = blocks.emplace(block, static_cast<uint16_t>(blocks.size()));
     if (inserted) t.stage2.insert(t.stage2.end(), block.begin(), block.end());
     t.stage1[b] = it->second;
@@ -40,8 +41,8 @@ OwnedClassTable build_table() {
 
 bool in_ranges(const CodePointRange* ranges, std::size_t n, uint32_t cp) {
   const auto* end = ranges + n;
-  const auto* it = std::upper_bound(ranges, end, cp,
-                                    [](uint32_t v, const CodePointRange& r) { return v < r.first; });
+  const auto* it = std::upper_bound(
+      ranges, end, cp, [](uint32_t v, const CodePointRange& r) { return v < r.first; });
   return it != ranges && cp <= (it - 1)->last;
 }
 

@@ -34,7 +34,8 @@ struct ClassTable {
   const uint16_t* stage1;  // (0x1100,)
   const uint8_t* stage2;   // (n_blocks * 256,)
   CharClass of(uint32_t cp) const {
-    return static_cast<CharClass>(stage2[(static_cast<uint32_t>(stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
+    return static_cast<CharClass>(
+        stage2[(static_cast<uint32_t>(stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
   }
 };
 
@@ -70,8 +71,8 @@ inline Decoded utf8_decode(std::string_view s, std::size_t i) {
   if (c0 < 0xF5) {
     if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
       return {kReplacementChar, 1};
-    const uint32_t cp = ((c0 & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
-                        (p[3] & 0x3Fu);
+    const uint32_t cp =
+        ((c0 & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
     if (cp < 0x10000 || cp > kMaxCodePoint) return {kReplacementChar, 1};
     return {cp, 4};
   }
