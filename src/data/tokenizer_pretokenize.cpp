@@ -4,6 +4,10 @@
 // lead the next word (" world").
 #include "data/tokenizer_pretokenize.hpp"
 
+#include <algorithm>
+
+#include "data/tokenizer.hpp"
+
 namespace weft::data {
 namespace {
 
@@ -95,6 +99,24 @@ std::size_t pretokenize_next(std::string_view s, std::size_t pos,
   }
   if (end == n || count == 1) return end;
   return last_start;
+}
+
+std::vector<std::string_view> tokenizer_split_text(std::string_view s, std::size_t target_bytes) {
+  // No alternative of the pattern matches across "\n" followed by a non-space: the
+  // space runs stop at the non-space and ` ?X+` only takes an ASCII space before X.
+  std::vector<std::string_view> parts;
+  std::size_t begin = 0;
+  while (begin < s.size()) {
+    std::size_t cut = std::min(s.size(), begin + std::max<std::size_t>(target_bytes, 1));
+    while (cut < s.size()) {
+      const auto c = static_cast<unsigned char>(s[cut]);
+      if (s[cut - 1] == '\n' && c < 0x80 && kAscii.cls[c] != unicode::kSpace) break;
+      ++cut;
+    }
+    parts.push_back(s.substr(begin, cut - begin));
+    begin = cut;
+  }
+  return parts;
 }
 
 std::vector<std::string_view> pretokenize(std::string_view text) {
