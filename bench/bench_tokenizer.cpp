@@ -42,8 +42,8 @@ std::string read_all(const fs::path& p) {
 // The source tree: searched upwards from the executable (build/<preset>/bench/).
 fs::path source_root() {
   std::error_code ec;
-  for (fs::path d = fs::read_symlink("/proc/self/exe", ec).parent_path(); !ec && d != d.parent_path();
-       d = d.parent_path())
+  for (fs::path d = fs::read_symlink("/proc/self/exe", ec).parent_path();
+       !ec && d != d.parent_path(); d = d.parent_path())
     if (fs::exists(d / "tools/bench_tiktoken.mjs")) return d;
   return {};
 }
@@ -62,7 +62,8 @@ double encode_parallel(const Tokenizer& tok, const std::vector<std::string_view>
   std::vector<std::thread> threads;
   for (int t = 0; t < n_threads; ++t)
     threads.emplace_back([&, t] {
-      for (std::size_t p = static_cast<std::size_t>(t); p < parts.size(); p += static_cast<std::size_t>(n_threads))
+      for (std::size_t p = static_cast<std::size_t>(t); p < parts.size();
+           p += static_cast<std::size_t>(n_threads))
         out[p] = tok.encode(parts[p]);
     });
   for (auto& th : threads) th.join();
@@ -80,15 +81,18 @@ int main(int argc, char** argv) {
   std::string input;
   int repeats = 5;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--input") && i + 1 < argc) input = argv[++i];
-    else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = std::max(1, std::atoi(argv[++i]));
+    if (!std::strcmp(argv[i], "--input") && i + 1 < argc)
+      input = argv[++i];
+    else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc)
+      repeats = std::max(1, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "usage: bench_tokenizer [--input FILE] [--repeats N]\n");
       return 2;
     }
   }
   const fs::path root = source_root();
-  std::string text = input.empty() ? capture("bible -f Gen1:1-Rev22:21 2>/dev/null") : read_all(input);
+  std::string text =
+      input.empty() ? capture("bible -f Gen1:1-Rev22:21 2>/dev/null") : read_all(input);
   if (text.empty()) {
     std::fprintf(stderr, "no input text: install bible-kjv or pass --input FILE\n");
     return 1;
@@ -107,7 +111,8 @@ int main(int argc, char** argv) {
     const std::string raw = read_all(golden);
     bool same = raw.size() == ids.size() * 2;
     for (std::size_t i = 0; same && i < ids.size(); ++i)
-      same = (uint32_t{static_cast<uint8_t>(raw[2 * i])} | (uint32_t{static_cast<uint8_t>(raw[2 * i + 1])} << 8)) == ids[i];
+      same = (uint32_t{static_cast<uint8_t>(raw[2 * i])} |
+              (uint32_t{static_cast<uint8_t>(raw[2 * i + 1])} << 8)) == ids[i];
     if (!same) {
       std::fprintf(stderr, "FAIL: ids differ from tiktoken's golden %s\n", golden.c_str());
       return 1;
@@ -119,10 +124,12 @@ int main(int argc, char** argv) {
 
   // 2. Encode speed, 1..all threads. Each run uses fresh threads (cold caches).
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("\n%-28s %8s %10s %10s\n", "encode (GPT-2, cold cache)", "threads", "MB/s", "speedup");
+  std::printf("\n%-28s %8s %10s %10s\n", "encode (GPT-2, cold cache)", "threads", "MB/s",
+              "speedup");
   double one = 0;
   for (int n = 1; n <= hw; n = n < hw && n * 2 > hw ? hw : n * 2) {
-    const auto parts = weft::data::tokenizer_split_text(text, std::max<std::size_t>(text.size() / (n * 8), 1 << 16));
+    const auto parts = weft::data::tokenizer_split_text(
+        text, std::max<std::size_t>(text.size() / (n * 8), 1 << 16));
     std::vector<double> secs;
     std::vector<uint32_t> got;
     for (int r = 0; r < repeats; ++r) secs.push_back(encode_parallel(tok, parts, n, &got));
@@ -148,12 +155,14 @@ int main(int argc, char** argv) {
     std::size_t tk_tokens = 0;
     if (std::sscanf(line.c_str(), "tiktoken_mbps %lf tokens %zu", &tk, &tk_tokens) == 2 && tk > 0) {
       std::printf("%-28s %8d %10.2f   (weft 1 thread = %.1fx tiktoken; tiktoken %s ids)\n",
-                  "tiktoken (npm, wasm)", 1, tk, one / tk, tk_tokens == ids.size() ? "same count of" : "DIFFERENT count of");
+                  "tiktoken (npm, wasm)", 1, tk, one / tk,
+                  tk_tokens == ids.size() ? "same count of" : "DIFFERENT count of");
     } else {
       std::printf("tiktoken baseline failed: %s\n", line.c_str());
     }
   } else {
-    std::printf("tiktoken baseline skipped: needs node and `cd tools && npm install --no-save tiktoken`\n");
+    std::printf(
+        "tiktoken baseline skipped: needs node and `cd tools && npm install --no-save tiktoken`\n");
   }
 
   // 4. Training: the text → 8192-token vocabulary on every core.
@@ -165,6 +174,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "FAIL: trained tokenizer does not round-trip\n");
     return 1;
   }
-  std::printf("\ntrain %.2f MB -> vocab %u: %.2f s (%d threads)\n", mb, trained.vocab_size(), train_s, hw);
+  std::printf("\ntrain %.2f MB -> vocab %u: %.2f s (%d threads)\n", mb, trained.vocab_size(),
+              train_s, hw);
   return 0;
 }

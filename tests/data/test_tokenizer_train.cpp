@@ -62,7 +62,8 @@ std::vector<std::string> naive_train(std::string_view text, std::size_t n_tokens
                                              static_cast<uint32_t>(best_key)};
     if (best_n == 0) break;
     const std::string bytes = tokens[best.first] + tokens[best.second];
-    uint32_t z = static_cast<uint32_t>(std::find(tokens.begin(), tokens.end(), bytes) - tokens.begin());
+    uint32_t z =
+        static_cast<uint32_t>(std::find(tokens.begin(), tokens.end(), bytes) - tokens.begin());
     if (z == tokens.size()) tokens.push_back(bytes);
     for (auto& [syms, n] : words) {
       std::vector<uint32_t> out;
@@ -102,7 +103,8 @@ TEST(TokenizerTrain, EqualsNaiveRecountTrainer) {
 }
 
 TEST(TokenizerTrain, DeterministicAcrossThreadCounts) {
-  std::string text = fortunes_corpus() + test::read_all(WEFT_FIXTURES_DIR "/tokenizer/adversarial.txt");
+  std::string text =
+      fortunes_corpus() + test::read_all(WEFT_FIXTURES_DIR "/tokenizer/adversarial.txt");
   const Tokenizer a = train({text, "second text"}, 2048, 1);
   const Tokenizer b = train({text, "second text"}, 2048, 2);
   const Tokenizer c = train({text, "second text"}, 2048, 2);
@@ -137,29 +139,29 @@ TEST(TokenizerCli, TrainEncodeDecodeThroughPipes) {
   const std::string exe = WEFT_EXE;
   const std::string tok = (dir.path / "tok.json").string();
   int rc = -1;
-  test::run_capture(exe + " tokenizer train --quiet --input " + corpus + " --vocab-size 600 --out " +
-                        tok + " 2>&1",
+  test::run_capture(exe + " tokenizer train --quiet --input " + corpus +
+                        " --vocab-size 600 --out " + tok + " 2>&1",
                     &rc);
   ASSERT_EQ(rc, 0);
   // Refuses to overwrite without --force, and leaves the file as it was.
   const std::string before = test::read_all(tok);
-  test::run_capture(exe + " tokenizer train --quiet --input " + corpus + " --vocab-size 700 --out " +
-                        tok + " 2>&1",
+  test::run_capture(exe + " tokenizer train --quiet --input " + corpus +
+                        " --vocab-size 700 --out " + tok + " 2>&1",
                     &rc);
   EXPECT_NE(rc, 0);
   EXPECT_EQ(test::read_all(tok), before);
 
   for (const char* fmt : {"text", "u16", "u32"}) {
-    const std::string back = test::run_capture(exe + " tokenizer encode --tokenizer " + tok +
-                                                   " --format " + fmt + " < " + corpus + " | " + exe +
-                                                   " tokenizer decode --tokenizer " + tok +
-                                                   " --format " + fmt,
-                                               &rc);
+    const std::string back = test::run_capture(
+        exe + " tokenizer encode --tokenizer " + tok + " --format " + fmt + " < " + corpus + " | " +
+            exe + " tokenizer decode --tokenizer " + tok + " --format " + fmt,
+        &rc);
     EXPECT_EQ(rc, 0) << fmt;
     EXPECT_EQ(back, text) << fmt;
   }
   // GPT-2 through the CLI gives the library's ids.
-  const std::string ids = test::run_capture("printf 'Hello world' | " + exe + " tokenizer encode", &rc);
+  const std::string ids =
+      test::run_capture("printf 'Hello world' | " + exe + " tokenizer encode", &rc);
   EXPECT_EQ(ids, "15496 995\n");
   test::run_capture("echo '1 2 x' | " + exe + " tokenizer decode 2>/dev/null", &rc);
   EXPECT_NE(rc, 0);
