@@ -3,6 +3,8 @@
 // (KJV → 8k vocab), and tiktoken (npm) on the same text as the baseline when node
 // and tools/node_modules/tiktoken exist. Checks ids against the golden file first.
 //   bench_tokenizer [--input FILE] [--repeats N]   (default input: bible -f Gen1:1-Rev22:21)
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -55,24 +57,40 @@ double median(std::vector<double> v) {
 
 // Encodes `parts` on `n_threads` fresh threads (fresh = empty piece caches: a cold
 // start, as a new worker process would have). Returns seconds; ids in part order.
-double encode_parallel(const Tokenizer& tok, const std::vector<std::string_view>& parts,
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Timing {
+  double wall_s;  // elapsed
+  double cpu_s;   // CPU time summed over the threads (robust on a shared machine)
+};
+
+Timing encode_parallel(const Tokenizer& tok, const std::vector<std::string_view>& parts,
                        int n_threads, std::vector<uint32_t>* ids) {
   std::vector<std::vector<uint32_t>> out(parts.size());
+  std::vector<double> cpu(static_cast<std::size_t>(n_threads));
   weft::Stopwatch watch;
   std::vector<std::thread> threads;
   for (int t = 0; t < n_threads; ++t)
     threads.emplace_back([&, t] {
+      const double c0 = thread_cpu_seconds();
       for (std::size_t p = static_cast<std::size_t>(t); p < parts.size();
            p += static_cast<std::size_t>(n_threads))
         out[p] = tok.encode(parts[p]);
+      cpu[static_cast<std::size_t>(t)] = thread_cpu_seconds() - c0;
     });
   for (auto& th : threads) th.join();
-  const double s = watch.seconds();
+  const Timing timing{watch.seconds(), 0.0};
+  double cpu_sum = 0;
+  for (double c : cpu) cpu_sum += c;
   if (ids) {
     ids->clear();
     for (const auto& o : out) ids->insert(ids->end(), o.begin(), o.end());
   }
-  return s;
+  return {timing.wall_s, cpu_sum};
 }
 
 }  // namespace
@@ -124,22 +142,30 @@ int main(int argc, char** argv) {
 
   // 2. Encode speed, 1..all threads. Each run uses fresh threads (cold caches).
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("\n%-28s %8s %10s %10s\n", "encode (GPT-2, cold cache)", "threads", "MB/s",
-              "speedup");
-  double one = 0;
+  std::printf("\n%-28s %8s %10s %10s %18s\n", "encode (GPT-2, cold cache)", "threads", "MB/s",
+              "speedup", "MB per CPU-second");
+  double one = 0, one_cpu = 0;
   for (int n = 1; n <= hw; n = n < hw && n * 2 > hw ? hw : n * 2) {
     const auto parts = weft::data::tokenizer_split_text(
         text, std::max<std::size_t>(text.size() / (n * 8), 1 << 16));
-    std::vector<double> secs;
+    std::vector<double> secs, cpu_secs;
     std::vector<uint32_t> got;
-    for (int r = 0; r < repeats; ++r) secs.push_back(encode_parallel(tok, parts, n, &got));
+    for (int r = 0; r < repeats; ++r) {
+      const Timing t = encode_parallel(tok, parts, n, &got);
+      secs.push_back(t.wall_s);
+      cpu_secs.push_back(t.cpu_s);
+    }
     if (got != ids) {
       std::fprintf(stderr, "FAIL: %d-thread ids differ from 1-thread ids\n", n);
       return 1;
     }
     const double mbps = mb / median(secs);
-    if (n == 1) one = mbps;
-    std::printf("%-28s %8d %10.2f %9.2fx\n", "weft", n, mbps, mbps / one);
+    const double cpu_mbps = mb / median(cpu_secs);
+    if (n == 1) {
+      one = mbps;
+      one_cpu = cpu_mbps;
+    }
+    std::printf("%-28s %8d %10.2f %9.2fx %18.2f\n", "weft", n, mbps, mbps / one, cpu_mbps);
     if (n == hw) break;
   }
 
@@ -151,12 +177,14 @@ int main(int argc, char** argv) {
     const std::string line = capture("node " + (root / "tools/bench_tiktoken.mjs").string() + " " +
                                      tmp.string() + " " + std::to_string(repeats));
     fs::remove(tmp);
-    double tk = 0;
+    double tk = 0, tk_cpu = 0;
     std::size_t tk_tokens = 0;
-    if (std::sscanf(line.c_str(), "tiktoken_mbps %lf tokens %zu", &tk, &tk_tokens) == 2 && tk > 0) {
-      std::printf("%-28s %8d %10.2f   (weft 1 thread = %.1fx tiktoken; tiktoken %s ids)\n",
-                  "tiktoken (npm, wasm)", 1, tk, one / tk,
-                  tk_tokens == ids.size() ? "same count of" : "DIFFERENT count of");
+    if (std::sscanf(line.c_str(), "tiktoken_mbps %lf cpu_mbps %lf tokens %zu", &tk, &tk_cpu,
+                    &tk_tokens) == 3 &&
+        tk > 0) {
+      std::printf("%-28s %8d %10.2f %10s %18.2f\n", "tiktoken (npm, wasm)", 1, tk, "", tk_cpu);
+      std::printf("weft 1 thread / tiktoken: %.1fx wall, %.1fx per CPU-second (token count %s)\n",
+                  one / tk, one_cpu / tk_cpu, tk_tokens == ids.size() ? "equal" : "DIFFERS");
     } else {
       std::printf("tiktoken baseline failed: %s\n", line.c_str());
     }
