@@ -10,12 +10,14 @@
 
 namespace weft::cpu {
 
+// Hyperparameters in double, as Python floats are: derived constants (1 - β1, lr·wd,
+// bias corrections) are formed in double and rounded to float once, as PyTorch does.
 struct AdamWConfig {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 0.0f;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
 };
 
 // A contiguous run of parameters, offsets relative to the arrays passed to adamw_update.

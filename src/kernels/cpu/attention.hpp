@@ -15,7 +15,7 @@ namespace weft::cpu {
 void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH);
 
 // Floats of scratch attention_backward needs with the current OpenMP thread count
-// (one T×T tile per thread). Compute it after the thread count is set.
+// (one min(T,64)×T tile per thread). Compute it after the thread count is set.
 std::size_t attention_backward_scratch_size(int T);
 
 // dqkv (B,T,3C) WRITTEN (=); dout (B,T,C); att (B,NH,T,T) and qkv (B,T,3C) from forward;
