@@ -1,6 +1,6 @@
-// Branch-free float exp/tanh that GCC vectorises inside `#pragma omp simd` loops (libm's
-// expf does not vectorise without -ffast-math). Accuracy: exp within ~2 ulp on
-// [-87, 88] (Cephes polynomial); tanh within ~1e-7 absolute. Internal to kernels/cpu.
+// Branch-free float exp that GCC vectorises inside `#pragma omp simd` loops (libm's
+// expf does not vectorise without -ffast-math). Accuracy: within ~2 ulp on
+// [-87, 88] (Cephes polynomial). Internal to kernels/cpu.
 #pragma once
 
 #include <bit>
@@ -30,14 +30,6 @@ inline float exp_fast(float x) {
   float s1 = std::bit_cast<float>((half + 127) << 23);
   float s2 = std::bit_cast<float>((ni - half + 127) << 23);
   return p * s1 * s2;
-}
-
-// tanh(x) = 1 - 2/(e^{2x} + 1); |x| > 9 saturates to ±1 in float anyway.
-inline float tanh_fast(float x) {
-  x = x < -9.0f ? -9.0f : x;
-  x = x > 9.0f ? 9.0f : x;
-  float e = exp_fast(2.0f * x);
-  return (e - 1.0f) / (e + 1.0f);
 }
 
 }  // namespace weft::cpu::detail
