@@ -13,7 +13,9 @@ inline float exp_fast(float x) {
   x = x < -87.3f ? -87.3f : x;
   x = x > 88.7f ? 88.7f : x;
   // x = n·ln2 + r with |r| <= ln2/2; ln2 split in two for an exact n·ln2_hi.
-  float n = __builtin_roundevenf(x * 1.44269504088896341f);
+  // Round to nearest with the 1.5·2^23 trick (vectorises; roundeven does not). Exact for
+  // |x·log2e| < 2^22, which the clamp ensures; needs no -ffast-math reassociation.
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
