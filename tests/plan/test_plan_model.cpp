@@ -158,6 +158,15 @@ TEST(PlanValidate, NamesTheMismatch) {
   EXPECT_THROW(gpu_lookup("b200"), Error);
 }
 
+TEST(PlanModel, EveryPresetIsAValidModelAndGpt2SizesMatchTheirNames) {
+  for (const auto& m : model_presets()) EXPECT_NO_THROW(model_validate(m)) << m.name;
+  // GPT-2 with tied embeddings and 1024 learned positions: 124M, 355M, 774M, 1.558B.
+  EXPECT_NEAR(model_params(model_preset("gpt2-124m")) / 1e6, 124.4, 0.5);
+  EXPECT_NEAR(model_params(model_preset("gpt2-350m")) / 1e6, 354.8, 0.5);
+  EXPECT_NEAR(model_params(model_preset("gpt2-774m")) / 1e6, 774.0, 0.5);
+  EXPECT_NEAR(model_params(model_preset("gpt2-1.5b")) / 1e6, 1557.6, 0.5);
+}
+
 TEST(PlanSearch, EveryResultObeysTheRulesAndFits) {
   RunSpec run = small_run();
   run.model = model_preset("gpt3-13b");
