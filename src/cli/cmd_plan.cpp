@@ -145,9 +145,7 @@ int run_plan(const PlanArgs& a) {
   RunSpec run = build_run(a);
   if (a.search) {
     if (a.top <= 0) throw input_error("--top must be positive");
-    run.layout.dp = run.cluster.gpus;  // placeholder; the search sets every axis
-    run.layout.tp = run.layout.pp = 1;
-    run_validate(run);
+    run_validate_common(run);  // the search sets dp, tp, pp, micro-batch, ZeRO, recompute
     const SearchResult r = plan_search(run);
     if (a.json) {
       std::cout << search_json(run, r, a.top).dump(2) << "\n";

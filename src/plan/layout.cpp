@@ -33,9 +33,21 @@ int64_t layout_micro_batches(const Layout& l) {
   return l.global_batch / (static_cast<int64_t>(l.dp) * l.micro_batch);
 }
 
-void run_validate(const RunSpec& run) {
+void run_validate_common(const RunSpec& run) {
   model_validate(run.model);
   cluster_validate(run.cluster);
+  if (run.layout.global_batch <= 0) {
+    throw config_error(str("global batch must be positive, got ", run.layout.global_batch));
+  }
+  if (run.tokens <= 0) throw input_error(str("training tokens must be positive, got ", run.tokens));
+  if (!(run.mfu > 0 && run.mfu <= 1)) throw input_error(str("MFU must be in (0, 1], got ", run.mfu));
+  if (!(run.mem_usable > 0 && run.mem_usable <= 1)) {
+    throw input_error(str("usable memory fraction must be in (0, 1], got ", run.mem_usable));
+  }
+}
+
+void run_validate(const RunSpec& run) {
+  run_validate_common(run);
   const Layout& l = run.layout;
   const ModelSpec& m = run.model;
   if (l.dp <= 0 || l.tp <= 0 || l.pp <= 0) {
@@ -60,11 +72,6 @@ void run_validate(const RunSpec& run) {
                            static_cast<int64_t>(l.dp) * l.micro_batch));
   }
   if (l.zero < 0 || l.zero > 3) throw config_error(str("ZeRO stage must be 0..3, got ", l.zero));
-  if (run.tokens <= 0) throw input_error(str("training tokens must be positive, got ", run.tokens));
-  if (!(run.mfu > 0 && run.mfu <= 1)) throw input_error(str("MFU must be in (0, 1], got ", run.mfu));
-  if (!(run.mem_usable > 0 && run.mem_usable <= 1)) {
-    throw input_error(str("usable memory fraction must be in (0, 1], got ", run.mem_usable));
-  }
 }
 
 }  // namespace weft::plan

@@ -48,5 +48,7 @@ int64_t layout_micro_batches(const Layout& l);
 // Throws a config error naming the first rule the layout breaks (dp·tp·pp = GPUs,
 // heads % tp, layers % pp, B % (dp·b), ZeRO stage range, ...).
 void run_validate(const RunSpec& run);
+// The same checks minus the layout's own (what --search needs before it enumerates).
+void run_validate_common(const RunSpec& run);
 
 }  // namespace weft::plan

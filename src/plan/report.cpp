@@ -46,6 +46,13 @@ std::string format_bytes(double b) {
   return fmt("%.0f B", b);
 }
 
+std::string format_usd(double usd) {
+  if (usd >= 1e9) return fmt("$%.2fB", usd / 1e9);
+  if (usd >= 1e6) return fmt("$%.2fM", usd / 1e6);
+  if (usd >= 1e3) return fmt("$%.1fk", usd / 1e3);
+  return fmt("$%.2f", usd);
+}
+
 std::string format_seconds(double s) {
   if (s >= 365.25 * 86400 * 2) return fmt("%.0f years", s / (365.25 * 86400));
   if (s >= 2 * 86400) return fmt("%.1f days", s / 86400);
@@ -93,7 +100,7 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
            " TFLOP/s per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), "\n\n");
   o += str("total    ", fmt("%.3g", t.steps), " steps, ", format_seconds(t.seconds), " (",
            fmt("%.1f", t.days), " days), ", fmt("%.4g", t.gpu_hours), " GPU-hours, ",
-           c.price_per_gpu_hour > 0 ? str("$", fmt("%.4g", t.cost)) : std::string("cost: set --price"),
+           c.price_per_gpu_hour > 0 ? format_usd(t.cost) : std::string("cost: set --price"),
            "\n");
   return o;
 }
@@ -139,17 +146,18 @@ std::string search_text(const RunSpec& base, const SearchResult& r, int top) {
                       base.cluster.gpu.name, ", global batch ", base.layout.global_batch, ": ",
                       r.fitting.size(), " of ", r.considered, " layouts fit in memory\n");
   if (r.fitting.empty()) return o + "no layout fits: use more GPUs, a GPU with more memory or a smaller batch\n";
-  o += " rank   dp   tp   pp  mb  zero recompute   mem/GPU     step      days    TFLOP/s  bubble\n";
+  o += " rank   dp   tp   pp  mb  zero recompute   mem/GPU     step      days    TFLOP/s  bubble      cost\n";
   const int n = std::min<int>(top, static_cast<int>(r.fitting.size()));
   for (int i = 0; i < n; ++i) {
     const auto& c = r.fitting[static_cast<size_t>(i)];
     char line[256];
-    std::snprintf(line, sizeof line, "%5d %4d %4d %4d %3lld %5d %-10s %10s %10s %8.1f %8.1f %6.1f%%\n",
+    const std::string cost = base.cluster.price_per_gpu_hour > 0 ? format_usd(c.time.cost) : "-";
+    std::snprintf(line, sizeof line, "%5d %4d %4d %4d %3lld %5d %-10s %10s %10s %8.1f %8.1f %6.1f%% %9s\n",
                   i + 1, c.layout.dp, c.layout.tp, c.layout.pp,
                   static_cast<long long>(c.layout.micro_batch), c.layout.zero,
                   recompute_name(c.layout.recompute).c_str(), format_bytes(c.memory.total).c_str(),
                   format_seconds(c.time.step).c_str(), c.time.days, c.time.tflops_per_gpu / 1e12,
-                  100 * c.time.bubble_fraction);
+                  100 * c.time.bubble_fraction, cost.c_str());
     o += line;
   }
   return o;
