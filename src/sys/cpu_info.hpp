@@ -24,6 +24,7 @@ struct CacheLevel {
   std::optional<std::int64_t> size_bytes;   // one instance (unknown if instances differ)
   std::optional<int> instances;             // distinct caches of this level and type
   std::optional<std::int64_t> total_bytes;  // sum over the distinct instances
+  std::string source;  // "sysfs", "cpuid" (live fallback: size only), "" when unknown
 };
 
 // One cpuN/cache/indexM directory, as read.
@@ -86,7 +87,8 @@ CpuInfo read_cpu_info(const std::string& root);
 std::string hypervisor_vendor_name(std::string_view signature);
 
 // Adds what only the live machine can say: affinity (usable CPUs), CPUID
-// (hypervisor vendor, ISA cross-check) and uname's architecture when unknown.
+// (hypervisor vendor, ISA cross-check, cache sizes where sysfs has none, as in
+// many VMs) and uname's architecture when unknown.
 void add_live_cpu_facts(CpuInfo& cpu);
 
 }  // namespace weft::sys

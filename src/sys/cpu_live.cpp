@@ -94,6 +94,53 @@ void probe_isa(CpuInfo& cpu) {
     cpu.virtualised = false;
   }
 }
+
+// Cache sizes from CPUID for levels sysfs did not give (VMs often lack
+// cpuN/cache). Sizes only: a guest's CPUID sharing counts describe virtual
+// topology, so instance counts stay unknown.
+void set_cpuid_cache(CacheLevel& level, std::int64_t bytes) {
+  if (level.source.empty() && bytes > 0) {
+    level.size_bytes = bytes;
+    level.source = "cpuid";
+  }
+}
+
+void probe_caches(CpuInfo& cpu) {
+  const bool intel = cpu.vendor == "GenuineIntel";
+  const unsigned max_leaf = __get_cpuid_max(0, nullptr);
+  const unsigned max_ext = __get_cpuid_max(0x80000000, nullptr);
+  // Deterministic cache parameters: Intel leaf 4, AMD leaf 0x8000001D (same layout).
+  const unsigned leaf = intel ? 4u : 0x8000001Du;
+  bool found = false;
+  if ((intel && max_leaf >= 4) || (!intel && max_ext >= 0x8000001D)) {
+    for (unsigned index = 0; index < 16; ++index) {
+      const CpuidRegs r = cpuid(leaf, index);
+      const unsigned type = r.a & 0x1f;  // 0 = no more caches
+      if (type == 0) break;
+      found = true;
+      const unsigned level = (r.a >> 5) & 0x7;
+      const std::int64_t bytes = static_cast<std::int64_t>((r.b >> 22) + 1) *
+                                 (((r.b >> 12) & 0x3ff) + 1) * ((r.b & 0xfff) + 1) *
+                                 (static_cast<std::int64_t>(r.c) + 1);
+      if (level == 1 && type == 1) set_cpuid_cache(cpu.caches.l1d, bytes);
+      if (level == 1 && type == 2) set_cpuid_cache(cpu.caches.l1i, bytes);
+      if (level == 2 && type != 2) set_cpuid_cache(cpu.caches.l2, bytes);
+      if (level == 3 && type != 2) set_cpuid_cache(cpu.caches.l3, bytes);
+    }
+  }
+  if (found || intel) return;
+  // AMD's older leaves: L1 in 0x80000005 (KiB), L2 and L3 in 0x80000006.
+  if (max_ext >= 0x80000005) {
+    const CpuidRegs r = cpuid(0x80000005);
+    set_cpuid_cache(cpu.caches.l1d, static_cast<std::int64_t>(r.c >> 24) << 10);
+    set_cpuid_cache(cpu.caches.l1i, static_cast<std::int64_t>(r.d >> 24) << 10);
+  }
+  if (max_ext >= 0x80000006) {
+    const CpuidRegs r = cpuid(0x80000006);
+    set_cpuid_cache(cpu.caches.l2, static_cast<std::int64_t>(r.c >> 16) << 10);
+    set_cpuid_cache(cpu.caches.l3, static_cast<std::int64_t>(r.d >> 18) * (512 << 10));
+  }
+}
 #endif
 
 }  // namespace
@@ -108,6 +155,7 @@ void add_live_cpu_facts(CpuInfo& cpu) {
   }
 #ifdef WEFT_HW_X86
   probe_isa(cpu);
+  probe_caches(cpu);
 #endif
 }
 

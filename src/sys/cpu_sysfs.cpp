@@ -59,6 +59,7 @@ CacheSummary summarise_caches(const std::vector<CacheEntry>& entries,
       covered.insert(cpus.begin(), cpus.end());
     }
     if (sizes.size() == 1) slot->size_bytes = *sizes.begin();
+    if (!sizes.empty()) slot->source = "sysfs";
     bool covers = !wanted.empty();
     for (int cpu : wanted) covers = covers && covered.count(cpu) > 0;
     if (!group.complete || !covers) continue;

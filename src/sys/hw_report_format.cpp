@@ -51,6 +51,7 @@ std::string cache_line(const CacheLevel& cache) {
   if (cache.instances) line += str(" x ", *cache.instances);
   if (cache.total_bytes && cache.instances && *cache.instances > 1)
     line += str(" = ", format_bytes(*cache.total_bytes));
+  if (cache.source == "cpuid") return line + " (CPUID; instances unknown)";
   if (!cache.instances) line += " (instances unknown)";
   return line;
 }
@@ -183,7 +184,8 @@ nlohmann::json or_null(const std::optional<T>& value) {
 nlohmann::json cache_json(const CacheLevel& cache) {
   return {{"size_bytes", or_null(cache.size_bytes)},
           {"instances", or_null(cache.instances)},
-          {"total_bytes", or_null(cache.total_bytes)}};
+          {"total_bytes", or_null(cache.total_bytes)},
+          {"source", cache.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(cache.source)}};
 }
 
 nlohmann::json cpu_json(const CpuInfo& cpu) {

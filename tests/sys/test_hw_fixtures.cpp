@@ -52,6 +52,7 @@ TEST(HwFixtureLaptop, I5_10500H) {
   EXPECT_EQ(c.caches.l3.size_bytes, 12288 * kKiB);
   EXPECT_EQ(c.caches.l3.instances, 1);
   EXPECT_EQ(c.caches.l3.total_bytes, 12288 * kKiB);
+  EXPECT_EQ(c.caches.l3.source, "sysfs");
   EXPECT_EQ(c.base_mhz, 2500.0);  // cpufreq/base_frequency 2500000 kHz
   EXPECT_EQ(c.max_mhz, 4500.0);   // cpufreq/cpuinfo_max_freq 4500000 kHz
   EXPECT_EQ(c.virtualization, "VT-x");  // "vmx" flag
@@ -136,6 +137,7 @@ TEST(HwFixtureKvm, TwoVcpuGuestWithoutCacheOrCpufreq) {
     EXPECT_FALSE(cache->size_bytes);
     EXPECT_FALSE(cache->instances);
     EXPECT_FALSE(cache->total_bytes);
+    EXPECT_EQ(cache->source, "");  // CPUID fills these only on the live machine
   }
   EXPECT_FALSE(c.base_mhz);  // no cpufreq, name "AMD EPYC" has no "@ GHz"
   EXPECT_FALSE(c.max_mhz);

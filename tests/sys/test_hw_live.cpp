@@ -81,6 +81,24 @@ TEST(HwLive, CpuidAgreesWithCpuinfoOnBaseFeatures) {
 #endif
 }
 
+TEST(HwLive, CacheSizesAgreeWithGlibc) {
+  // glibc answers _SC_LEVEL*_CACHE_SIZE from its own CPUID reading on x86 (0 or
+  // -1 when it does not know): an independent reference for L1d and L2.
+  const HwReport r = live_report();
+  const long l1d = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  int compared = 0;
+  if (l1d > 0 && r.cpu.caches.l1d.size_bytes) {
+    EXPECT_EQ(*r.cpu.caches.l1d.size_bytes, l1d) << r.cpu.caches.l1d.source;
+    ++compared;
+  }
+  if (l2 > 0 && r.cpu.caches.l2.size_bytes) {
+    EXPECT_EQ(*r.cpu.caches.l2.size_bytes, l2) << r.cpu.caches.l2.source;
+    ++compared;
+  }
+  if (compared == 0) GTEST_SKIP() << "neither glibc nor weft knows the cache sizes here";
+}
+
 TEST(HwCli, JsonHasStableKeysAndLiveCounts) {
   int status = -1;
   const std::string out =
@@ -95,7 +113,7 @@ TEST(HwCli, JsonHasStableKeysAndLiveCounts) {
                           "hypervisor_vendor", "isa", "isa_cpuid"})
     EXPECT_TRUE(json["cpu"].contains(key)) << key;
   for (const char* level : {"l1d", "l1i", "l2", "l3"})
-    for (const char* key : {"size_bytes", "instances", "total_bytes"})
+    for (const char* key : {"size_bytes", "instances", "total_bytes", "source"})
       EXPECT_TRUE(json["cpu"]["caches"][level].contains(key)) << level << "." << key;
   for (const char* key : {"sse4_2", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"})
     EXPECT_TRUE(json["cpu"]["isa"].contains(key)) << key;
