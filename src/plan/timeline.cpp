@@ -146,7 +146,7 @@ void timeline_write(const std::string& path, int p, int m, double tf, double tb)
   if (p < 1 || m < 1) throw input_error(str("timeline needs pp >= 1 and micro-batches >= 1"));
   if (static_cast<int64_t>(p) * m > 4096) {
     throw input_error(str("timeline of ", p, " stages x ", m, " micro-batches is too large to draw"),
-                      "use a smaller global batch or --timeline-micro-batches");
+                      "draw a smaller case: lower --global-batch (the timeline shows the plan's p and m)");
   }
   if (std::filesystem::exists(path)) {
     throw input_error(str("--timeline: '", path, "' already exists; weft does not overwrite it"),
