@@ -178,7 +178,8 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
     }
     if (!a.timeline.empty() && !r.fitting.empty()) {
       const Layout& best = r.fitting.front().layout;
-      timeline_write(a.timeline, best.pp, static_cast<int>(layout_micro_batches(best)), 1.0, 2.0);
+      timeline_write(a.timeline, best.pp, static_cast<int>(layout_micro_batches(best)), 1.0,
+                     best.recompute == Recompute::kFull ? 3.0 : 2.0);
     }
     return 0;
   }
@@ -191,7 +192,9 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
     std::cout << report_text(run, mem, t);
   }
   if (!a.timeline.empty()) {
-    timeline_write(a.timeline, run.layout.pp, static_cast<int>(t.micro_batches), 1.0, 2.0);
+    // Backward = 2 forwards; a recomputed forward makes it 3.
+    timeline_write(a.timeline, run.layout.pp, static_cast<int>(t.micro_batches), 1.0,
+                   run.layout.recompute == Recompute::kFull ? 3.0 : 2.0);
     if (!a.json) std::printf("timeline written to %s\n", a.timeline.c_str());
   }
   return 0;

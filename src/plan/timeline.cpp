@@ -134,7 +134,8 @@ std::string timeline_svg(int p, int m, double tf, double tb) {
           << (op.forward ? "#4a90d9" : "#5cb85c") << "\" stroke=\"black\" stroke-width=\"0.5\"/>\n";
       if (w >= 10) {
         svg << "<text x=\"" << x + w / 2 << "\" y=\"" << y + row_h * 0.6
-            << "\" text-anchor=\"middle\" fill=\"white\">" << op.micro_batch + 1 << "</text>\n";
+            << "\" text-anchor=\"middle\" fill=\"white\"" << (w < 18 ? " font-size=\"8\"" : "")
+            << ">" << op.micro_batch + 1 << "</text>\n";
       }
     }
   }
