@@ -13,7 +13,8 @@
 namespace {
 
 struct ParallelArgs {
-  int workers = 0;  // 0 = logical CPUs, at least 2
+  int workers = 0;
+  bool workers_given = false;  // else: logical CPUs, at least 2
   bool quick = false;
   bool json = false;
 };
@@ -21,7 +22,7 @@ struct ParallelArgs {
 int run_bench_parallel(const ParallelArgs& args) {
   namespace pb = weft::sys::pbench;
   int workers = args.workers;
-  if (workers == 0) {
+  if (!args.workers_given) {
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     workers = std::max(2, static_cast<int>(cpus > 0 ? cpus : 1));
   }
@@ -45,11 +46,14 @@ int run_bench_parallel(const ParallelArgs& args) {
 
 std::function<int()> setup_bench_parallel(CLI::App& app) {
   auto args = std::make_shared<ParallelArgs>();
-  app.add_option("--workers,-n", args->workers,
+  CLI::Option* workers = app.add_option("--workers,-n", args->workers,
                  "Largest worker count N to scan (default: logical CPUs, at least 2)");
   app.add_flag("--quick", args->quick, "Smaller sizes, fewer repeats (under 10 s on 2 cores)");
   app.add_flag("--json", args->json, "Print the report as JSON (stable keys)");
-  return [args] { return run_bench_parallel(*args); };
+  return [args, workers] {
+    args->workers_given = workers->count() > 0;
+    return run_bench_parallel(*args);
+  };
 }
 
 WEFT_BENCH_COMMAND("parallel", "Threads or processes? Start-up, scaling, sharing, latency, crash isolation",

@@ -26,6 +26,7 @@ struct Options {
   double pingpong_budget_s = 0.2;  // per transport and size
   double crash_work_s = 0.1;       // how long the surviving workers compute
   double peer_timeout_s = 60.0;    // a worker waiting longer on a peer gives up
+  bool test_corrupt_sharing = false;  // tests only: the producer flips one byte after filling
 };
 
 // Defaults for this machine: N = logical CPUs (at least 2); quick or full sizes.

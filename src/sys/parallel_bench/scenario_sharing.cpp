@@ -65,6 +65,7 @@ struct Run {
   Control* control;
   Pipe* pipe;            // kProcessPipe
   std::string shm_name;  // kProcessShm
+  bool corrupt;          // tests: prove the consumer's check catches a wrong byte
 };
 
 int producer(const Run& run) {
@@ -84,6 +85,7 @@ int producer(const Run& run) {
   int code = 0;
   for (int r = 0; r < run.repeats && code == 0; ++r) {
     pattern_fill(src.data(), run.bytes, static_cast<uint64_t>(r) + 1);
+    if (run.corrupt) reinterpret_cast<unsigned char*>(src.data())[run.bytes / 2] ^= 0x10;
     if (!control->barrier.arrive_and_wait(Deadline::in(run.timeout))) return kWorkerTimeout;
     control->t0[r] = now_s();
     if (run.transport == Transport::kThreadMemcpy) {
@@ -164,7 +166,8 @@ TransferRow measure(Transport transport, const Options& options, std::size_t byt
   row.between = worker_kind_name(kind);
 
   SharedRegion control_region(sizeof(Control));
-  Run run{transport, bytes, repeats, options.peer_timeout_s, control_region.construct<Control>(), nullptr, {}};
+  Run run{transport, bytes, repeats, options.peer_timeout_s, control_region.construct<Control>(), nullptr, {},
+          options.test_corrupt_sharing};
   run.control->barrier.init(2);
   std::unique_ptr<Pipe> pipe;
   if (transport == Transport::kProcessPipe) {
@@ -196,12 +199,20 @@ TransferRow measure(Transport transport, const Options& options, std::size_t byt
 
 }  // namespace
 
+TransferRow run_sharing_transport(const std::string& transport, const Options& options) {
+  const Transport t = transport == "thread_memcpy"  ? Transport::kThreadMemcpy
+                      : transport == "process_pipe" ? Transport::kProcessPipe
+                      : transport == "process_shm"  ? Transport::kProcessShm
+                                                    : throw input_error(str("unknown transport '", transport, "'"));
+  return measure(t, options, options.share_bytes / 8 * 8, std::clamp(options.share_repeats, 1, kMaxRepeats));
+}
+
 SharingResult run_sharing(const Options& options) {
   SharingResult result;
   result.bytes = options.share_bytes / 8 * 8;
   result.repeats = std::clamp(options.share_repeats, 1, kMaxRepeats);
-  for (Transport t : {Transport::kThreadMemcpy, Transport::kProcessPipe, Transport::kProcessShm})
-    result.rows.push_back(measure(t, options, result.bytes, result.repeats));
+  for (const char* t : {"thread_memcpy", "process_pipe", "process_shm"})
+    result.rows.push_back(run_sharing_transport(t, options));
   return result;
 }
 

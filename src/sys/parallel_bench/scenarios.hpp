@@ -4,6 +4,8 @@
 // started other threads (the process variants fork).
 #pragma once
 
+#include <string>
+
 #include "sys/parallel_bench/report.hpp"
 
 namespace weft::sys::pbench {
@@ -13,6 +15,8 @@ CpuResult run_cpu_scaling(const Options& options);
 MemoryResult run_memory_scaling(const Options& options);
 // Local transports only; the MPI row comes from run_mpi_scenarios.
 SharingResult run_sharing(const Options& options);
+// One local transport of the sharing scenario: "thread_memcpy", "process_pipe" or "process_shm".
+TransferRow run_sharing_transport(const std::string& transport, const Options& options);
 // Local transports only; the MPI row comes from run_mpi_scenarios.
 LatencyResult run_latency(const Options& options);
 
