@@ -10,6 +10,7 @@
 #include "sys/parallel_bench/scenarios.hpp"
 #include "sys/parallel_bench/sync.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace weft::sys::pbench {
@@ -18,6 +19,18 @@ namespace {
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != 0 ? std::atoi(v) : fallback;
+}
+
+// User + system CPU seconds of this process and of the children it has waited for.
+double cpu_seconds() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return total;
 }
 
 [[maybe_unused]] int launcher_rank() {
@@ -62,6 +75,8 @@ RunResult run_parallel_bench(const Options& options,
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   report.logical_cpus = cpus > 0 ? static_cast<int>(cpus) : 1;
   const double start = now_s();
+  const double cpu_start = cpu_seconds();
+  double phase_start = start;
 
   int world = 0;
   const bool under_mpi = launched_under_mpi(&world);
@@ -92,7 +107,6 @@ RunResult run_parallel_bench(const Options& options,
 #endif
   }
 
-  double phase_start = now_s();
   auto phase_done = [&](const char* key) {
     const double t = now_s();
     report.scenario_seconds.emplace_back(key, t - phase_start);
@@ -123,6 +137,7 @@ RunResult run_parallel_bench(const Options& options,
   phase_done("crash");
   report.recommendations = recommend(report);
   report.wall_s = now_s() - start;
+  report.cpu_time_s = cpu_seconds() - cpu_start;
   return run;
 }
 

@@ -161,6 +161,7 @@ struct Report {
   CrashResult crash;
   std::vector<Recommendation> recommendations;
   double wall_s = 0;
+  double cpu_time_s = 0;  // user + system CPU of this process and its reaped children
   // Wall time of each scenario: startup, cpu, memory, sharing, latency, crash (and mpi).
   std::vector<std::pair<std::string, double>> scenario_seconds;
 };

@@ -13,6 +13,7 @@ nlohmann::json report_to_json(const Report& r) {
   j["machine"] = {{"logical_cpus", r.logical_cpus}};
   j["options"] = {{"max_workers", r.options.max_workers}, {"quick", r.options.quick}};
   j["wall_s"] = r.wall_s;
+  j["cpu_time_s"] = r.cpu_time_s;
   json phases = json::object();
   for (const auto& [key, seconds] : r.scenario_seconds) phases[key] = seconds;
   j["scenario_seconds"] = phases;

@@ -174,8 +174,9 @@ void print_report(const Report& r, std::FILE* out) {
     std::fprintf(out, "  %-8s %-9s %s\n", rec.topic.c_str(), rec.choice.c_str(), rec.text.c_str());
   std::string phases;
   for (const auto& [key, seconds] : r.scenario_seconds) phases += str(phases.empty() ? "" : ", ", key, " ", fmt(seconds, 1));
-  std::fprintf(out, "\n(%.1f s: %s; timings are medians and depend on what else runs on this machine)\n",
-               r.wall_s, phases.c_str());
+  std::fprintf(out, "\n(%.1f s wall, %.1f s CPU; per scenario: %s. Timings are medians and depend on what\n"
+                    " else runs on this machine: compare runs made under the same load.)\n",
+               r.wall_s, r.cpu_time_s, phases.c_str());
 }
 
 }  // namespace weft::sys::pbench

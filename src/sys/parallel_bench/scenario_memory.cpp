@@ -34,9 +34,9 @@ std::size_t triad_bytes_for(const Options& options, std::size_t l3) {
   constexpr std::size_t kMiB = 1u << 20;
   const std::size_t assumed_l3 = l3 > 0 ? l3 : 32 * kMiB;
   // Full run: each array 1.25 x L3 (so is the working set several times L3), capped at
-  // 1 GiB. Quick run: half of L3, capped at 128 MiB; where L3 is huge (some VMs report
+  // 1 GiB. Quick run: half of L3 (at least 32 MiB), capped at 64 MiB; where L3 is huge (some VMs report
   // the whole socket's) the quick working set may then fit in L3, and the report says so.
-  std::size_t bytes = options.quick ? std::min(std::max(assumed_l3 / 2, 32 * kMiB), 128 * kMiB)
+  std::size_t bytes = options.quick ? std::min(std::max(assumed_l3 / 2, 32 * kMiB), 64 * kMiB)
                                     : std::min(std::max(assumed_l3 + assumed_l3 / 4, 64 * kMiB), 1024 * kMiB);
   const long avail_pages = sysconf(_SC_AVPHYS_PAGES);
   if (avail_pages > 0) {
