@@ -17,8 +17,8 @@
 namespace weft::comm::checks {
 
 template <typename T>
-inline void expect_eq(const std::vector<T>& got, std::size_t i, double want, const std::string& what,
-                      const char* detail = "") {
+inline void expect_eq(const std::vector<T>& got, std::size_t i, double want,
+                      const std::string& what, const char* detail = "") {
   if (static_cast<double>(got[i]) != want) [[unlikely]]
     throw std::runtime_error(str(what, detail, ": element ", i, " is ", static_cast<double>(got[i]),
                                  ", expected ", want));
@@ -36,7 +36,8 @@ inline void all_reduce(Communicator& comm, std::size_t count) {
   std::vector<double> d(count), dout(count, -1.0);
   for (std::size_t i = 0; i < count; ++i) d[i] = double(r) * double(i % 7);
   comm.iall_reduce(d.data(), dout.data(), count, DType::kF64, ReduceOp::kMax, "max").wait();
-  for (std::size_t i = 0; i < count; ++i) expect_eq(dout, i, double(n - 1) * double(i % 7), tag, " max f64");
+  for (std::size_t i = 0; i < count; ++i)
+    expect_eq(dout, i, double(n - 1) * double(i % 7), tag, " max f64");
   comm.iall_reduce(d.data(), dout.data(), count, DType::kF64, ReduceOp::kMin, "min").wait();
   for (std::size_t i = 0; i < count; ++i) expect_eq(dout, i, 0.0, tag, " min f64");
 
@@ -61,7 +62,8 @@ inline void reduce_scatter(Communicator& comm, std::size_t count) {
   auto want = [&](std::size_t i) { return n * double(r * count + i) + n * (n - 1) / 2.0; };
   for (std::size_t i = 0; i < count; ++i) expect_eq(recv, i, want(i), tag);
   // In place (NCCL convention): the result lands in the own slice of send.
-  comm.ireduce_scatter(send.data(), send.data() + r * count, count, DType::kF32, ReduceOp::kSum, "in place")
+  comm.ireduce_scatter(send.data(), send.data() + r * count, count, DType::kF32, ReduceOp::kSum,
+                       "in place")
       .wait();
   std::vector<float> own(send.begin() + r * count, send.begin() + (r + 1) * count);
   for (std::size_t i = 0; i < count; ++i) expect_eq(own, i, want(i), tag, " in place");
@@ -77,8 +79,10 @@ inline void all_gather(Communicator& comm, std::size_t count) {
   for (std::size_t j = 0; j < recv.size(); ++j) expect_eq(recv, j, double(j), tag);
   std::vector<float> inplace(count * n, -1.f);
   std::copy(send.begin(), send.end(), inplace.begin() + r * count);
-  comm.iall_gather(inplace.data() + r * count, inplace.data(), count, DType::kF32, "in place").wait();
-  for (std::size_t j = 0; j < inplace.size(); ++j) expect_eq(inplace, j, double(j), tag, " in place");
+  comm.iall_gather(inplace.data() + r * count, inplace.data(), count, DType::kF32, "in place")
+      .wait();
+  for (std::size_t j = 0; j < inplace.size(); ++j)
+    expect_eq(inplace, j, double(j), tag, " in place");
 }
 
 // From every root in turn: root fills x[i] = 7*root + i, the others -1.
@@ -168,7 +172,8 @@ inline void split(Communicator& comm) {
   expect_eq(v, 0, parity_sum, str("split all_reduce on rank ", r));
   auto none = comm.split(r == 0 ? -1 : 1, 0, "some");
   if ((r == 0) != (none == nullptr)) throw std::runtime_error("split with color -1 wrong");
-  if (none && none->size() != n - 1) throw std::runtime_error("split without rank 0 has wrong size");
+  if (none && none->size() != n - 1)
+    throw std::runtime_error("split without rank 0 has wrong size");
 }
 
 inline void all(Communicator& comm, std::size_t large) {

@@ -12,6 +12,7 @@
 #include "comm_checks.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
+#include "parallel/comm/launch.hpp"
 #include "parallel/comm/thread_communicator.hpp"
 
 namespace weft::comm {
@@ -30,9 +31,8 @@ class CommThreads : public ::testing::TestWithParam<int> {};
 TEST_P(CommThreads, AllCollectivesMatchClosedForms) {
   const int n = GetParam();
   // A generous timeout: on a loaded 2-core machine 4 threads can be descheduled.
-  EXPECT_NO_THROW(run_thread_ranks(n, short_timeout(60s), [](Communicator& comm) {
-    checks::all(comm, std::size_t(1) << 20);
-  }));
+  EXPECT_NO_THROW(run_thread_ranks(
+      n, short_timeout(60s), [](Communicator& comm) { checks::all(comm, std::size_t(1) << 20); }));
 }
 
 INSTANTIATE_TEST_SUITE_P(WorldSizes, CommThreads, ::testing::Values(1, 2, 3, 4));
@@ -96,8 +96,10 @@ TEST(CommThreadsFaults, StalledPeerInRecvTimesOut) {
   try {
     run_thread_ranks(2, short_timeout(300ms), [&](Communicator& comm) {
       std::vector<float> x(4);
-      if (comm.rank() == 0) comm.recv(std::span(x), 1, 9, "activations mb 0");
-      else std::this_thread::sleep_for(600ms);
+      if (comm.rank() == 0)
+        comm.recv(std::span(x), 1, 9, "activations mb 0");
+      else
+        std::this_thread::sleep_for(600ms);
     });
     FAIL() << "expected a timeout";
   } catch (const Error& e) {
@@ -150,7 +152,8 @@ TEST(CommThreadsFaults, MismatchedCollectivesAreReported) {
     });
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("collective mismatch at #0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("collective mismatch at #0"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -158,8 +161,10 @@ TEST(CommThreadsFaults, RecvSizeMismatchIsReported) {
   try {
     run_thread_ranks(2, short_timeout(30s), [&](Communicator& comm) {
       std::vector<float> x(comm.rank() == 0 ? 5 : 6, 1.f);
-      if (comm.rank() == 0) comm.send(std::span<const float>(x), 1, 0);
-      else comm.recv(std::span(x), 0, 0);
+      if (comm.rank() == 0)
+        comm.send(std::span<const float>(x), 1, 0);
+      else
+        comm.recv(std::span(x), 0, 0);
     });
     FAIL() << "expected an error";
   } catch (const Error& e) {
@@ -175,14 +180,30 @@ TEST(CommThreadsFaults, SplitTimeoutNamesWorldRank) {
     run_thread_ranks(4, short_timeout(500ms), [&](Communicator& comm) {
       auto sub = comm.split(comm.rank() % 2, comm.rank());
       std::vector<float> x(3, 1.f);
-      if (comm.rank() == 3) std::this_thread::sleep_for(900ms);
-      else sub->all_reduce(std::span(x), ReduceOp::kSum, "tp");
+      if (comm.rank() == 3)
+        std::this_thread::sleep_for(900ms);
+      else
+        sub->all_reduce(std::span(x), ReduceOp::kSum, "tp");
     });
     FAIL() << "expected a timeout";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("rank 1 (world rank 3) has not arrived"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("rank 1 (world rank 3) has not arrived"),
+              std::string::npos)
         << e.what();
   }
+}
+
+TEST(CommLaunch, ParsesRanksAsAndRunsThreads) {
+  EXPECT_EQ(parse_ranks_as("threads"), RanksAs::kThreads);
+  EXPECT_EQ(parse_ranks_as("mpi"), RanksAs::kMpi);
+  EXPECT_THROW(parse_ranks_as("gpus"), Error);
+  std::atomic<int> sum{0};
+  run_ranks(RanksAs::kThreads, 3, {}, [&](Communicator& comm) {
+    std::vector<std::int64_t> v{comm.rank() + 1};
+    comm.all_reduce(std::span(v));
+    sum += static_cast<int>(v[0]);
+  });
+  EXPECT_EQ(sum.load(), 3 * 6);
 }
 
 }  // namespace

@@ -49,11 +49,16 @@ std::string_view dtype_name(DType dtype);
 
 template <typename T>
 constexpr DType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return DType::kF32;
-  else if constexpr (std::is_same_v<T, double>) return DType::kF64;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::kI64;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return DType::kU8;
-  else static_assert(sizeof(T) == 0, "no communicator dtype for this type");
+  if constexpr (std::is_same_v<T, float>)
+    return DType::kF32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::kF64;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return DType::kI64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return DType::kU8;
+  else
+    static_assert(sizeof(T) == 0, "no communicator dtype for this type");
 }
 
 // kMax/kMin: for NaN checks reduce a 0/1 flag rather than the values themselves
@@ -103,12 +108,14 @@ class Communicator {
   // Collective over this communicator: members with the same color form a new
   // communicator, ranked by (key, old rank). color < 0 → this rank joins none and
   // gets nullptr. The result inherits these options.
-  virtual std::unique_ptr<Communicator> split(int color, int key, std::string_view context = {}) = 0;
+  virtual std::unique_ptr<Communicator> split(int color, int key,
+                                              std::string_view context = {}) = 0;
 
   // ---- typed forms -------------------------------------------------------------
   // In place: data(n) on every rank → elementwise op over ranks.
   template <typename T>
-  Request iall_reduce(std::span<T> data, ReduceOp op = ReduceOp::kSum, std::string_view context = {}) {
+  Request iall_reduce(std::span<T> data, ReduceOp op = ReduceOp::kSum,
+                      std::string_view context = {}) {
     return iall_reduce(data.data(), data.data(), data.size(), dtype_of<T>(), op, context);
   }
   template <typename T>

@@ -41,7 +41,11 @@ class MpiRequest final : public RequestImpl {
  public:
   MpiRequest(MpiCommunicator& comm, MPI_Request req, std::string what, std::int64_t seq, int peer,
              std::function<void()> on_complete)
-      : comm_(comm), req_(req), what_(std::move(what)), seq_(seq), peer_(peer),
+      : comm_(comm),
+        req_(req),
+        what_(std::move(what)),
+        seq_(seq),
+        peer_(peer),
         on_complete_(std::move(on_complete)) {}
 
   bool test() override {
@@ -85,8 +89,8 @@ class MpiRequest final : public RequestImpl {
  private:
   Error already_failed() {
     std::lock_guard lock(comm_.shared().mu);
-    return comm_error(str(what_, ": stopped because communication already failed: ",
-                          comm_.shared().failure));
+    return comm_error(
+        str(what_, ": stopped because communication already failed: ", comm_.shared().failure));
   }
 
   void check_recv_count(const MPI_Status& status) {
@@ -94,8 +98,9 @@ class MpiRequest final : public RequestImpl {
     int got = 0;
     MPI_Get_count(&status, mpi_type(recv_dtype_), &got);
     if (static_cast<std::size_t>(got) != recv_count_)
-      throw comm_error(str(what_, ": message size mismatch: send of ", got, " ", dtype_name(recv_dtype_),
-                           ", receive of ", recv_count_, " ", dtype_name(recv_dtype_)));
+      throw comm_error(str(what_, ": message size mismatch: send of ", got, " ",
+                           dtype_name(recv_dtype_), ", receive of ", recv_count_, " ",
+                           dtype_name(recv_dtype_)));
   }
 
   MpiCommunicator& comm_;  // outlives its requests (caller's contract)
@@ -111,7 +116,8 @@ class MpiRequest final : public RequestImpl {
 
 }  // namespace
 
-MPI_Comm dup_with_deadline(MPI_Comm comm, std::chrono::milliseconds timeout, std::string_view what) {
+MPI_Comm dup_with_deadline(MPI_Comm comm, std::chrono::milliseconds timeout,
+                           std::string_view what) {
   MPI_Comm out = MPI_COMM_NULL;
   MPI_Request req = MPI_REQUEST_NULL;
   mpi_check(MPI_Comm_idup(comm, &out, &req), "MPI_Comm_idup", what);
@@ -121,8 +127,8 @@ MPI_Comm dup_with_deadline(MPI_Comm comm, std::chrono::milliseconds timeout, std
     mpi_check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test", what);
     if (done) return out;
     if (Clock::now() > deadline)
-      throw timeout_error(str(what, ": creating a communicator timed out after ", seconds_text(timeout),
-                              " (some rank did not join)"),
+      throw timeout_error(str(what, ": creating a communicator timed out after ",
+                              seconds_text(timeout), " (some rank did not join)"),
                           kTimeoutHint);
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
@@ -164,7 +170,8 @@ std::uint64_t MpiCommunicator::enter(std::string_view name, std::string_view con
                                      std::string* what) {
   std::lock_guard lock(shared_->mu);
   if (shared_->failed.load())
-    throw comm_error(str(name, ": stopped because communication already failed: ", shared_->failure));
+    throw comm_error(
+        str(name, ": stopped because communication already failed: ", shared_->failure));
   const std::uint64_t seq = entered_++;
   *what = describe(name, seq, context);
   last_started_ = *what;
@@ -173,8 +180,8 @@ std::uint64_t MpiCommunicator::enter(std::string_view name, std::string_view con
 
 Request MpiCommunicator::make_request(MPI_Request req, std::string what, std::int64_t seq, int peer,
                                       std::function<void()> on_complete) {
-  return Request(std::make_unique<MpiRequest>(*this, req, std::move(what), seq, peer,
-                                              std::move(on_complete)));
+  return Request(
+      std::make_unique<MpiRequest>(*this, req, std::move(what), seq, peer, std::move(on_complete)));
 }
 
 bool MpiCommunicator::poll_until(const std::function<bool()>& test, Clock::time_point deadline) {
@@ -230,14 +237,16 @@ Request MpiCommunicator::ireduce_scatter(const void* send, void* recv, std::size
   mpi_check(MPI_Ireduce_scatter_block(send, target, mpi_count(count, what), mpi_type(dtype),
                                       mpi_op(op), comm_, &req),
             "MPI_Ireduce_scatter_block", what);
-  return make_request(req, std::move(what), static_cast<std::int64_t>(seq), -1, std::move(on_complete));
+  return make_request(req, std::move(what), static_cast<std::int64_t>(seq), -1,
+                      std::move(on_complete));
 }
 
 Request MpiCommunicator::iall_gather(const void* send, void* recv, std::size_t count, DType dtype,
                                      std::string_view context) {
   std::string what;
   const auto seq = enter("all_gather", context, &what);
-  const bool in_place = send == static_cast<const std::byte*>(recv) + rank_ * count * dtype_size(dtype);
+  const bool in_place =
+      send == static_cast<const std::byte*>(recv) + rank_ * count * dtype_size(dtype);
   const int n = mpi_count(count, what);
   MPI_Request req = MPI_REQUEST_NULL;
   mpi_check(MPI_Iallgather(in_place ? MPI_IN_PLACE : send, n, mpi_type(dtype), recv, n,

@@ -28,9 +28,9 @@ struct MpiShared {
   int world_size = 1;
   int thread_level = 0;
   std::atomic<bool> failed{false};
-  std::mutex mu;                         // guards the fields below
-  std::string failure;                   // first failure, for later calls
-  std::vector<MpiCommunicator*> live;    // communicators answering status queries
+  std::mutex mu;                       // guards the fields below
+  std::string failure;                 // first failure, for later calls
+  std::vector<MpiCommunicator*> live;  // communicators answering status queries
   std::uint64_t next_nonce = 1;
 
   void fail(const std::string& reason);
@@ -60,8 +60,8 @@ class MpiCommunicator final : public Communicator {
 
   Request iall_reduce(const void* send, void* recv, std::size_t count, DType dtype, ReduceOp op,
                       std::string_view context) override;
-  Request ireduce_scatter(const void* send, void* recv, std::size_t count, DType dtype,
-                          ReduceOp op, std::string_view context) override;
+  Request ireduce_scatter(const void* send, void* recv, std::size_t count, DType dtype, ReduceOp op,
+                          std::string_view context) override;
   Request iall_gather(const void* send, void* recv, std::size_t count, DType dtype,
                       std::string_view context) override;
   Request ibroadcast(void* data, std::size_t count, DType dtype, int root,
@@ -77,7 +77,8 @@ class MpiCommunicator final : public Communicator {
 
   // Polls `test` (which returns true when done) until the deadline, answering
   // status queries meanwhile; false on timeout.
-  bool poll_until(const std::function<bool()>& test, std::chrono::steady_clock::time_point deadline);
+  bool poll_until(const std::function<bool()>& test,
+                  std::chrono::steady_clock::time_point deadline);
   // After a timeout in collective #seq: asks every peer how far it got; returns
   // the text "rank 2 has not arrived (...)" naming the missing ranks.
   std::string diagnose_collective(std::uint64_t seq);

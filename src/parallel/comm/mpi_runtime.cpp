@@ -19,15 +19,28 @@ struct MpiShared {};
 
 MpiRuntime::MpiRuntime(int*, char***) {
   throw config_error("this weft was built without MPI",
-                     "apt-get install libopenmpi-dev openmpi-bin, then rebuild (-DWEFT_MPI=ON), or use --ranks-as threads");
+                     "apt-get install libopenmpi-dev openmpi-bin, then rebuild (-DWEFT_MPI=ON), or "
+                     "use --ranks-as threads");
 }
 MpiRuntime::~MpiRuntime() = default;
-int MpiRuntime::world_rank() const { return 0; }
-int MpiRuntime::world_size() const { return 1; }
-bool MpiRuntime::thread_multiple() const { return false; }
-std::unique_ptr<Communicator> MpiRuntime::world(Options) { return nullptr; }
-void MpiRuntime::abort(int exit_code) { std::_Exit(exit_code); }
-bool MpiRuntime::built() { return false; }
+int MpiRuntime::world_rank() const {
+  return 0;
+}
+int MpiRuntime::world_size() const {
+  return 1;
+}
+bool MpiRuntime::thread_multiple() const {
+  return false;
+}
+std::unique_ptr<Communicator> MpiRuntime::world(Options) {
+  return nullptr;
+}
+void MpiRuntime::abort(int exit_code) {
+  std::_Exit(exit_code);
+}
+bool MpiRuntime::built() {
+  return false;
+}
 #endif
 
 }  // namespace weft::comm

@@ -1,5 +1,7 @@
 // MPI backend: process-wide initialisation and shutdown, the shared failure state,
 // and MPI type/op/error helpers. See mpi_runtime.hpp.
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "core/log.hpp"
@@ -32,19 +34,26 @@ void mpi_check(int rc, const char* call, std::string_view what) {
 
 MPI_Datatype mpi_type(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return MPI_FLOAT;
-    case DType::kF64: return MPI_DOUBLE;
-    case DType::kI64: return MPI_INT64_T;
-    case DType::kU8: return MPI_UINT8_T;
+    case DType::kF32:
+      return MPI_FLOAT;
+    case DType::kF64:
+      return MPI_DOUBLE;
+    case DType::kI64:
+      return MPI_INT64_T;
+    case DType::kU8:
+      return MPI_UINT8_T;
   }
   return MPI_BYTE;
 }
 
 MPI_Op mpi_op(ReduceOp op) {
   switch (op) {
-    case ReduceOp::kSum: return MPI_SUM;
-    case ReduceOp::kMax: return MPI_MAX;
-    case ReduceOp::kMin: return MPI_MIN;
+    case ReduceOp::kSum:
+      return MPI_SUM;
+    case ReduceOp::kMax:
+      return MPI_MAX;
+    case ReduceOp::kMin:
+      return MPI_MIN;
   }
   return MPI_SUM;
 }
@@ -54,7 +63,8 @@ MPI_Op mpi_op(ReduceOp op) {
 MpiRuntime::MpiRuntime(int* argc, char*** argv) : shared_(std::make_shared<detail::MpiShared>()) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (initialized) throw config_error("MPI is already initialised: create one MpiRuntime per process");
+  if (initialized)
+    throw config_error("MPI is already initialised: create one MpiRuntime per process");
   int provided = 0;
   if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
     throw comm_error("MPI_Init_thread failed", "start weft with mpirun -np N (or srun)");
@@ -64,7 +74,8 @@ MpiRuntime::MpiRuntime(int* argc, char*** argv) : shared_(std::make_shared<detai
   shared_->thread_level = provided;
   log_set_rank(shared_->world_rank, shared_->world_size);
   if (provided < MPI_THREAD_MULTIPLE)
-    log_warn("MPI gave thread level ", provided, " (not MPI_THREAD_MULTIPLE): only one thread may communicate");
+    log_warn("MPI gave thread level ", provided,
+             " (not MPI_THREAD_MULTIPLE): only one thread may communicate");
 }
 
 MpiRuntime::~MpiRuntime() {
@@ -75,9 +86,15 @@ MpiRuntime::~MpiRuntime() {
   MPI_Finalize();
 }
 
-int MpiRuntime::world_rank() const { return shared_->world_rank; }
-int MpiRuntime::world_size() const { return shared_->world_size; }
-bool MpiRuntime::thread_multiple() const { return shared_->thread_level >= MPI_THREAD_MULTIPLE; }
+int MpiRuntime::world_rank() const {
+  return shared_->world_rank;
+}
+int MpiRuntime::world_size() const {
+  return shared_->world_size;
+}
+bool MpiRuntime::thread_multiple() const {
+  return shared_->thread_level >= MPI_THREAD_MULTIPLE;
+}
 
 std::unique_ptr<Communicator> MpiRuntime::world(Options options) {
   MPI_Comm dup = detail::dup_with_deadline(MPI_COMM_WORLD, options.timeout, "world communicator");
@@ -91,6 +108,8 @@ void MpiRuntime::abort(int exit_code) {
   std::_Exit(exit_code);  // MPI_Abort does not return; this satisfies [[noreturn]]
 }
 
-bool MpiRuntime::built() { return true; }
+bool MpiRuntime::built() {
+  return true;
+}
 
 }  // namespace weft::comm

@@ -50,8 +50,8 @@ void MpiCommunicator::service_locked() {
 
 std::string MpiCommunicator::diagnose_collective(std::uint64_t seq) {
   const auto timeout = options().timeout;
-  const auto grace = std::clamp<std::chrono::milliseconds>(timeout / 4, std::chrono::milliseconds(200),
-                                                           std::chrono::milliseconds(5000));
+  const auto grace = std::clamp<std::chrono::milliseconds>(
+      timeout / 4, std::chrono::milliseconds(200), std::chrono::milliseconds(5000));
   std::int64_t nonce = 0;
   {
     std::lock_guard lock(shared_->mu);
@@ -59,7 +59,8 @@ std::string MpiCommunicator::diagnose_collective(std::uint64_t seq) {
     for (int peer = 0; peer < size_; ++peer) {
       if (peer == rank_) continue;
       // The ask buffer lives in replies_ until its send completes.
-      auto& slot = replies_.emplace_back(MPI_REQUEST_NULL, std::vector<char>(2 * sizeof(std::int64_t)));
+      auto& slot =
+          replies_.emplace_back(MPI_REQUEST_NULL, std::vector<char>(2 * sizeof(std::int64_t)));
       const std::int64_t ask[2] = {nonce, static_cast<std::int64_t>(seq)};
       std::memcpy(slot.second.data(), ask, sizeof(ask));
       MPI_Isend(slot.second.data(), 2, MPI_INT64_T, peer, kAskTag, side_, &slot.first);
@@ -80,7 +81,8 @@ std::string MpiCommunicator::diagnose_collective(std::uint64_t seq) {
                MPI_STATUS_IGNORE);
       if (answer.nonce == nonce && entered[status.MPI_SOURCE] < 0) {
         entered[status.MPI_SOURCE] = answer.entered;
-        last[status.MPI_SOURCE] = std::string(answer.last, strnlen(answer.last, sizeof(answer.last)));
+        last[status.MPI_SOURCE] =
+            std::string(answer.last, strnlen(answer.last, sizeof(answer.last)));
         ++answers;
       }
       continue;
@@ -94,8 +96,8 @@ std::string MpiCommunicator::diagnose_collective(std::uint64_t seq) {
     missing.push_back(peer);
     details += entered[peer] < 0
                    ? str("; rank ", peer, " did not answer (dead, or busy outside communication)")
-                   : str("; rank ", peer, "'s last collective here: ",
-                         last[peer].empty() ? "none" : last[peer]);
+                   : str("; rank ", peer,
+                         "'s last collective here: ", last[peer].empty() ? "none" : last[peer]);
   }
   if (missing.empty())
     return "every rank has arrived, yet MPI did not complete it (network or MPI fault?)";

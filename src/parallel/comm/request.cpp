@@ -7,7 +7,9 @@
 
 namespace weft::comm {
 
-Request::~Request() { finish_pending(); }
+Request::~Request() {
+  finish_pending();
+}
 
 Request& Request::operator=(Request&& other) noexcept {
   if (this != &other) {

@@ -83,11 +83,16 @@ void run_chunk(const CollOp& op, std::size_t chunk) {
 
 std::string_view coll_kind_name(CollKind kind) {
   switch (kind) {
-    case CollKind::kAllReduce: return "all_reduce";
-    case CollKind::kReduceScatter: return "reduce_scatter";
-    case CollKind::kAllGather: return "all_gather";
-    case CollKind::kBroadcast: return "broadcast";
-    case CollKind::kBarrier: return "barrier";
+    case CollKind::kAllReduce:
+      return "all_reduce";
+    case CollKind::kReduceScatter:
+      return "reduce_scatter";
+    case CollKind::kAllGather:
+      return "all_gather";
+    case CollKind::kBroadcast:
+      return "broadcast";
+    case CollKind::kBarrier:
+      return "barrier";
   }
   return "?";
 }

@@ -105,9 +105,8 @@ class CollRequest final : public RequestImpl {
     if (world_->failed.load()) throw world_->failure_error_locked(what());
     const int gone = missing_left_locked();
     if (gone >= 0) {
-      const std::string msg =
-          str(what(), ": ", format_ranks(comm_, std::vector<int>{gone}),
-              " finished without joining it");
+      const std::string msg = str(what(), ": ", format_ranks(comm_, std::vector<int>{gone}),
+                                  " finished without joining it");
       world_->fail_locked(comm_.world_rank_of(gone), ErrorKind::kComm, msg);
       throw comm_error(msg);
     }
@@ -124,9 +123,9 @@ class CollRequest final : public RequestImpl {
     std::vector<int> missing;
     for (int r = 0; r < comm_.size(); ++r)
       if (!op_->arrived[r]) missing.push_back(r);
-    std::string msg = str(what(), " timed out after ", seconds_text(comm_.options().timeout), ": ",
-                          format_ranks(comm_, missing), missing.size() == 1 ? " has" : " have",
-                          " not arrived");
+    std::string msg =
+        str(what(), " timed out after ", seconds_text(comm_.options().timeout), ": ",
+            format_ranks(comm_, missing), missing.size() == 1 ? " has" : " have", " not arrived");
     for (int r : missing) {
       const std::string& last = group_->last_started[r];
       msg += str("; rank ", r, "'s last collective here: ", last.empty() ? "none" : last);
@@ -147,8 +146,13 @@ class P2pRequest final : public RequestImpl {
   P2pRequest(std::shared_ptr<ThreadWorldState> world, std::shared_ptr<Group> group,
              std::shared_ptr<P2pPost> post, std::tuple<int, int, int> key, bool is_send,
              std::string what, const Communicator& comm)
-      : world_(std::move(world)), group_(std::move(group)), post_(std::move(post)), key_(key),
-        is_send_(is_send), what_(std::move(what)), comm_(comm) {}
+      : world_(std::move(world)),
+        group_(std::move(group)),
+        post_(std::move(post)),
+        key_(key),
+        is_send_(is_send),
+        what_(std::move(what)),
+        comm_(comm) {}
 
   bool test() override {
     std::lock_guard lock(world_->mu);
@@ -164,9 +168,10 @@ class P2pRequest final : public RequestImpl {
         world_->cv.wait(lock);  // the peer is copying: local work that always ends
       } else if (world_->cv.wait_until(lock, deadline) == std::cv_status::timeout &&
                  post_->state == P2pPost::State::kQueued) {
-        const std::string msg = str(what_, " timed out after ", seconds_text(comm_.options().timeout),
-                                    ": ", format_ranks(comm_, std::vector<int>{peer()}),
-                                    " posted no matching ", is_send_ ? "receive" : "send");
+        const std::string msg =
+            str(what_, " timed out after ", seconds_text(comm_.options().timeout), ": ",
+                format_ranks(comm_, std::vector<int>{peer()}), " posted no matching ",
+                is_send_ ? "receive" : "send");
         world_->fail_locked(comm_.world_rank_of(comm_.rank()), ErrorKind::kTimeout, msg);
         throw timeout_error(msg, kTimeoutHint);
       }
@@ -196,9 +201,8 @@ class P2pRequest final : public RequestImpl {
     }
     if (world_->failed.load()) throw world_->failure_error_locked(what_);
     if (post_->state == P2pPost::State::kQueued && world_->left[group_->world_ranks[peer()]]) {
-      const std::string msg =
-          str(what_, ": ", format_ranks(comm_, std::vector<int>{peer()}), " finished without a matching ",
-              is_send_ ? "receive" : "send");
+      const std::string msg = str(what_, ": ", format_ranks(comm_, std::vector<int>{peer()}),
+                                  " finished without a matching ", is_send_ ? "receive" : "send");
       world_->fail_locked(comm_.world_rank_of(peer()), ErrorKind::kComm, msg);
       throw comm_error(msg);
     }
@@ -231,8 +235,8 @@ class ThreadCommunicator final : public Communicator {
                       std::string_view context) override {
     return start(CollKind::kAllReduce, send, recv, count, dtype, op, 0, context);
   }
-  Request ireduce_scatter(const void* send, void* recv, std::size_t count, DType dtype,
-                          ReduceOp op, std::string_view context) override {
+  Request ireduce_scatter(const void* send, void* recv, std::size_t count, DType dtype, ReduceOp op,
+                          std::string_view context) override {
     return start(CollKind::kReduceScatter, send, recv, count, dtype, op, 0, context);
   }
   Request iall_gather(const void* send, void* recv, std::size_t count, DType dtype,
@@ -334,9 +338,8 @@ Request ThreadCommunicator::start(CollKind kind, const void* send, void* recv, s
   return Request(std::make_unique<CollRequest>(world_, group_, std::move(coll), *this));
 }
 
-Request ThreadCommunicator::post_p2p(std::shared_ptr<P2pPost> post,
-                                     std::tuple<int, int, int> key, bool is_send,
-                                     std::string what) {
+Request ThreadCommunicator::post_p2p(std::shared_ptr<P2pPost> post, std::tuple<int, int, int> key,
+                                     bool is_send, std::string what) {
   std::shared_ptr<P2pPost> match;
   {
     std::lock_guard lock(world_->mu);
@@ -349,10 +352,10 @@ Request ThreadCommunicator::post_p2p(std::shared_ptr<P2pPost> post,
       match = theirs.front();
       theirs.pop_front();
       if (match->count != post->count || match->dtype != post->dtype) {
-        const std::string err = str("message size mismatch: send of ", (is_send ? post : match)->count,
-                                    " ", dtype_name((is_send ? post : match)->dtype), ", receive of ",
-                                    (is_send ? match : post)->count, " ",
-                                    dtype_name((is_send ? match : post)->dtype));
+        const std::string err =
+            str("message size mismatch: send of ", (is_send ? post : match)->count, " ",
+                dtype_name((is_send ? post : match)->dtype), ", receive of ",
+                (is_send ? match : post)->count, " ", dtype_name((is_send ? match : post)->dtype));
         post->error = match->error = err;
         post->state = match->state = P2pPost::State::kDone;
         match.reset();
@@ -425,10 +428,13 @@ ThreadWorld::ThreadWorld(int size, Options options)
 
 ThreadWorld::~ThreadWorld() = default;
 
-int ThreadWorld::size() const { return state_->size; }
+int ThreadWorld::size() const {
+  return state_->size;
+}
 
 std::unique_ptr<Communicator> ThreadWorld::communicator(int rank) {
-  WEFT_CHECK(rank >= 0 && rank < state_->size, "thread rank ", rank, " outside 0..", state_->size - 1);
+  WEFT_CHECK(rank >= 0 && rank < state_->size, "thread rank ", rank, " outside 0..",
+             state_->size - 1);
   return std::make_unique<detail::ThreadCommunicator>(state_, state_->world_group, rank,
                                                       state_->options);
 }
@@ -446,7 +452,9 @@ void ThreadWorld::leave(int rank) {
   state_->cv.notify_all();
 }
 
-bool ThreadWorld::failed() const { return state_->failed.load(); }
+bool ThreadWorld::failed() const {
+  return state_->failed.load();
+}
 
 int ThreadWorld::failed_rank() const {
   std::lock_guard lock(state_->mu);

@@ -63,10 +63,10 @@ struct P2pPost {
 // The shared side of one communicator.
 struct Group {
   int id = 0;
-  std::vector<int> world_ranks;                               // member → world rank
+  std::vector<int> world_ranks;                              // member → world rank
   std::map<std::uint64_t, std::shared_ptr<CollOp>> pending;  // not yet all arrived
-  std::vector<std::uint64_t> entered;                         // collectives started per member
-  std::vector<std::string> last_started;                      // description per member
+  std::vector<std::uint64_t> entered;                        // collectives started per member
+  std::vector<std::string> last_started;                     // description per member
   // (src member, dst member, tag) → FIFO of unmatched posts.
   std::map<std::tuple<int, int, int>, std::deque<std::shared_ptr<P2pPost>>> sends, recvs;
 };
