@@ -116,7 +116,7 @@ void coll_plan_chunks(CollOp& op, int members) {
   }
 }
 
-void coll_work(ThreadWorldState& world, CollOp& op) {
+void coll_work(ThreadWorldState& world, CollOp& op, std::size_t max_chunks) {
   {
     std::lock_guard lock(world.mu);
     // Registering under mu pairs with abandon(): once the world is failed, nobody
@@ -125,7 +125,7 @@ void coll_work(ThreadWorldState& world, CollOp& op) {
     ++op.active;
   }
   std::size_t mine = 0;
-  while (!world.failed.load(std::memory_order_relaxed)) {
+  while (mine < max_chunks && !world.failed.load(std::memory_order_relaxed)) {
     const std::size_t chunk = op.next_chunk.fetch_add(1);
     if (chunk >= op.n_chunks) break;
     run_chunk(op, chunk);

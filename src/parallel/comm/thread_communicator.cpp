@@ -55,14 +55,19 @@ class CollRequest final : public RequestImpl {
               std::shared_ptr<CollOp> op, const Communicator& comm)
       : world_(std::move(world)), group_(std::move(group)), op_(std::move(op)), comm_(comm) {}
 
-  bool test() override {
+  // test() does at most this rank's share of the chunks, so polling between
+  // layers stays short and the work spreads over the ranks; wait() does all.
+  bool test() override { return progress(false); }
+
+  bool progress(bool all) {
     {
       std::lock_guard lock(world_->mu);
       if (op_->complete) return true;
       check_locked();
       if (!op_->all_arrived.load()) return false;
     }
-    coll_work(*world_, *op_);
+    const std::size_t share = (op_->n_chunks + comm_.size() - 1) / comm_.size();
+    coll_work(*world_, *op_, all ? op_->n_chunks : share);
     std::lock_guard lock(world_->mu);
     if (op_->complete) return true;
     check_locked();
@@ -71,7 +76,7 @@ class CollRequest final : public RequestImpl {
 
   void wait() override {
     const auto deadline = Clock::now() + comm_.options().timeout;
-    while (!test()) {
+    while (!progress(true)) {
       std::unique_lock lock(world_->mu);
       auto ready = [&] {
         return op_->complete || world_->failed.load() || missing_left_locked() >= 0 ||

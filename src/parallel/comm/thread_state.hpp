@@ -92,8 +92,9 @@ struct ThreadWorldState {
   Error failure_error_locked(std::string_view what) const;
 };
 
-// Work on op's chunks until none is left or the world failed. Called without mu.
-void coll_work(ThreadWorldState& world, CollOp& op);
+// Works on up to `max_chunks` of op's chunks (fewer when none is left or the
+// world failed). Called without mu.
+void coll_work(ThreadWorldState& world, CollOp& op, std::size_t max_chunks);
 // Sets up the chunking of op from its kind and count (once, at creation).
 void coll_plan_chunks(CollOp& op, int members);
 
