@@ -4,8 +4,12 @@
 #pragma once
 
 // weft uses MPI's C API only; skip the deprecated C++ bindings (they need libmpi_cxx).
+#ifndef OMPI_SKIP_MPICXX
 #define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
 #define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <atomic>
