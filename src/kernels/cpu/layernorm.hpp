@@ -12,7 +12,7 @@ inline constexpr float kLayerNormEps = 1e-5f;
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
                        const float* weight, const float* bias, int N, int C);
 
-// dinp (N,C) WRITTEN (=); dweight (C) +=; dbias (C) +=;
+// dinp (N,C) WRITTEN (=), must not alias dout or inp; dweight (C) +=; dbias (C) +=;
 // dout (N,C); inp (N,C); weight (C); mean, rstd (N) from forward.
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                         const float* inp, const float* weight, const float* mean,
