@@ -91,14 +91,14 @@ def llmc_order(model):
     wte = torch.zeros(VP, C)
     wte[:V] = model.wte.weight.detach()
     stack = lambda f: torch.stack([f(b).detach() for b in bl])
-    return [wte, model.wpe.weight.detach(),
+    return [wte, model.wpe.weight.detach().clone(),
             stack(lambda b: b.ln1.weight), stack(lambda b: b.ln1.bias),
             stack(lambda b: b.qkv.weight), stack(lambda b: b.qkv.bias),
             stack(lambda b: b.attproj.weight), stack(lambda b: b.attproj.bias),
             stack(lambda b: b.ln2.weight), stack(lambda b: b.ln2.bias),
             stack(lambda b: b.fc.weight), stack(lambda b: b.fc.bias),
             stack(lambda b: b.fcproj.weight), stack(lambda b: b.fcproj.bias),
-            model.lnf.weight.detach(), model.lnf.bias.detach()]
+            model.lnf.weight.detach().clone(), model.lnf.bias.detach().clone()]  # copies, not views
 
 
 def grads_llmc_order(model):

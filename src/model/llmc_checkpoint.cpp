@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "model/param_layout.hpp"
 
@@ -45,33 +46,6 @@ std::string regen_hint() {
   return "the file is not a valid llm.c file of this version: regenerate it (llm.c's "
          "train_gpt2.py, tools/make_reference.py or `weft train`)";
 }
-
-// Writes to path.tmp, then renames over path once everything is flushed.
-class AtomicWriter {
- public:
-  explicit AtomicWriter(const std::string& path) : path_(path), tmp_(path + ".tmp") {
-    f_.reset(std::fopen(tmp_.c_str(), "wb"));
-    if (!f_) throw io_error_errno("cannot create", tmp_);
-  }
-  ~AtomicWriter() {
-    if (f_) {
-      f_.reset();
-      std::remove(tmp_.c_str());
-    }
-  }
-  void write(const void* src, std::size_t bytes) {
-    if (std::fwrite(src, 1, bytes, f_.get()) != bytes) throw io_error_errno("cannot write", tmp_);
-  }
-  void commit() {
-    if (std::fflush(f_.get()) != 0) throw io_error_errno("cannot write", tmp_);
-    if (std::fclose(f_.release()) != 0) throw io_error_errno("cannot close", tmp_);
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) throw io_error_errno("cannot rename to", path_);
-  }
-
- private:
-  std::string path_, tmp_;
-  File f_;
-};
 
 GptConfig parse_model_header(const std::int32_t* h, const std::string& path, int* version) {
   if (h[0] != kLlmcModelMagic)
@@ -157,7 +131,7 @@ void llmc_save_model(const std::string& path, const GptConfig& c, const float* p
   h[5] = c.n_head;
   h[6] = c.n_embd;
   h[7] = c.padded_vocab;
-  AtomicWriter w(path);
+  AtomicFileWriter w(path);
   w.write(h, sizeof h);
   w.write(params, c.num_params() * sizeof(float));
   w.commit();
@@ -219,7 +193,7 @@ void llmc_save_debug_state(const std::string& path, const GptConfig& c, const Ll
   h[1] = kLlmcStateVersion;
   h[2] = s.B;
   h[3] = s.T;
-  AtomicWriter w(path);
+  AtomicFileWriter w(path);
   w.write(h, sizeof h);
   w.write(s.x.data(), BT * 4);
   w.write(s.y.data(), BT * 4);

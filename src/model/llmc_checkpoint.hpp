@@ -31,7 +31,7 @@ GptConfig llmc_read_model_header(const std::string& path, int* version = nullptr
 // Reads header and parameters (bf16 files are widened to float32 exactly).
 LlmcModel llmc_load_model(const std::string& path);
 // Writes a version-3 (float32) checkpoint. `params` holds config.num_params()
-// floats. Written to PATH.tmp and renamed, so a crash never leaves half a file.
+// floats. Written atomically (core/atomic_file), so a crash never leaves half a file.
 void llmc_save_model(const std::string& path, const GptConfig& config, const float* params);
 
 struct LlmcDebugState {
