@@ -65,7 +65,7 @@ def main():
         if args.only and args.only != name:
             continue
         model = Gpt(L, C, NH)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
         x, y = torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
         times = []
         for step in range(args.steps + 1):
