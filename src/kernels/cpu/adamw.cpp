@@ -53,11 +53,13 @@ void adamw_update(float* params, float* m, float* v, const float* grads, std::si
       const float pi = p[i] * decay;
       // exp_avg.mul_(β1).add_(g, alpha=1-β1): PyTorch's vectorised add is an fma.
       const float mi = std::fma(gi, one_minus_beta1, mr[i] * beta1);
-      const float vi = vr[i] * beta2 + (one_minus_beta2 * gi) * gi;
+      // exp_avg_sq.mul_(β2).addcmul_(g, g, value=1-β2): fma((1-β2)·g, g, ·) as PyTorch's.
+      const float vi = std::fma(one_minus_beta2 * gi, gi, vr[i] * beta2);
       const float denom = std::sqrt(vi) / bc2_sqrt + eps;
       mr[i] = mi;
       vr[i] = vi;
-      p[i] = pi + neg_step_size * (mi / denom);
+      // param.addcdiv_(m, denom, value=-step_size) evaluates (value·m)/denom.
+      p[i] = pi + (neg_step_size * mi) / denom;
     }
   }
 }

@@ -1,6 +1,7 @@
 // AdamW, fused single pass, matching torch.optim.AdamW (PyTorch 1.13, foreach=False,
 // amsgrad=False, maximize=False) in float: decoupled weight decay p *= 1 - lr·wd where a
 // range says so (2-D weights only), bias correction, denom = √v/√(1-β2^t) + eps.
+// Built with -ffp-contract=off (CMakeLists.txt) so no fma appears where PyTorch has none.
 // Call from one thread (OpenMP inside); deterministic for any thread count.
 #pragma once
 
