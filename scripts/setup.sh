@@ -29,6 +29,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   bible-kjv fortunes wordnet-base # real text corpora (the demo's default is the KJV Bible)
+  unicode-data                    # UCD source of tools/gen_unicode_tables.py (tokenizer classes)
 )
 
 missing=()
