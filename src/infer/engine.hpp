@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/aligned_buffer.hpp"
 #include "infer/sampling.hpp"
 #include "model/gpt_config.hpp"
 
@@ -107,7 +108,9 @@ class Engine {
   // --- any thread ---
   // Queues a request; it joins the running batch at the next step. An invalid request
   // (empty prompt, token id out of range, too long, bad params) finishes with
-  // FinishReason::kError and a message instead of throwing.
+  // FinishReason::kError and a message instead of throwing (at the next step, on the
+  // owner thread). Only when the queue is full does the request fail at once, with
+  // its on_done called on the submitting thread.
   std::future<GenerationResult> submit(GenerationRequest request);
   // Makes run() return once no request is running or queued (after draining).
   void stop();
@@ -134,6 +137,7 @@ class Engine {
     std::promise<GenerationResult> promise;
     double submit_time = 0;
   };
+  std::string validate(const GenerationRequest& r) const;  // "" when fine
   void admit();
   void finish(int slot, FinishReason reason, std::string error = {});
   void release_held(Active& a, std::size_t upto);
@@ -142,6 +146,7 @@ class Engine {
   model::GptConfig config_;
   EngineOptions options_;
   int max_seq_ = 0;
+  AlignedBuffer<float> params_;  // (num_params) the engine's copy of the weights
   std::unique_ptr<KvDecoder> decoder_;
   std::vector<std::unique_ptr<Active>> slots_;  // (max_batch), null = free
 

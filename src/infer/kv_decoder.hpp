@@ -64,7 +64,7 @@ class KvDecoder {
   AlignedBuffer<float> atty_;    // (R, C)
   AlignedBuffer<float> proj_;    // (R, C)
   AlignedBuffer<float> fch_;     // (R, 4C)
-  AlignedBuffer<float> logits_;  // (R, Vp)
+  AlignedBuffer<float> logits_;  // (rows with logits, Vp), grown on demand
   AlignedBuffer<std::int32_t> row_slot_, row_pos_, row_tok_;  // (R)
   AlignedBuffer<std::int32_t> out_rows_;                      // (R) rows needing logits
 };
