@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -91,6 +92,7 @@ TEST(InferChatCli, PipedSessionStreamsGreedyRepliesAndRunsCommands) {
       break;
     }
   const std::string want = tok.decode(std::vector<uint32_t>(reply.begin(), reply.end()));
+  EXPECT_GE(reply.size(), 2u);  // a reply with content, or the check below means little
 
   const std::string input =
       "hello there\\n/temp 0.5\\n/temp x\\n/system be brief\\n/history\\n/reset\\n/history\\n/bogus\\n";
@@ -118,7 +120,7 @@ TEST(InferChatCli, PipedSessionStreamsGreedyRepliesAndRunsCommands) {
                                       &status);
   EXPECT_NE(WEXITSTATUS(status), 0);
   EXPECT_NE(err.find("vocabulary"), std::string::npos) << err;
-  fs::remove_all(dir);
+  if (!std::getenv("WEFT_KEEP_TEST_DIR")) fs::remove_all(dir);
 }
 
 }  // namespace

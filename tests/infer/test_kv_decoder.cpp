@@ -62,7 +62,7 @@ TEST(InferAttentionDecode, MatchesCausalAttentionKernel) {
 TEST(InferKvCache, Batch1EveryPositionEqualsFullRecompute) {
   const model::GptConfig c = small_config();
   model::GptModel& m = *make_model_keep(c);
-  const int P = 9, total = 40, Vp = c.padded_vocab;
+  const int P = 20, total = 40, Vp = c.padded_vocab;  // P > 16: the sgemm path
   const std::vector<int32_t> seq = random_tokens(total, c.vocab, 1);
   const std::vector<float> want = full_logits(m, seq);
   KvDecoder dec(c, m.params(), 1, c.max_seq, 64);
