@@ -64,7 +64,8 @@ double triad_gbs(std::size_t n, int reps) {
 
 std::vector<std::int32_t> tokens(int n, int vocab, unsigned seed) {
   std::vector<std::int32_t> t(n);
-  for (int i = 0; i < n; ++i) t[i] = static_cast<std::int32_t>((seed * 2654435761u + i * 40503u) % vocab);
+  for (int i = 0; i < n; ++i)
+    t[i] = static_cast<std::int32_t>((seed * 2654435761u + i * 40503u) % vocab);
   return t;
 }
 
@@ -74,9 +75,12 @@ int main(int argc, char** argv) {
   int threads = 2, gen = 64;
   std::string preset = "d12";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--model")) preset = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--tokens")) gen = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--model"))
+      preset = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--tokens"))
+      gen = std::atoi(argv[i + 1]);
   }
   cpu::set_num_threads(threads);
   const model::GptConfig cfg = model::gpt_config_preset(preset);
@@ -107,8 +111,10 @@ int main(int argc, char** argv) {
   const double weight_bytes =
       4.0 * (static_cast<double>(cfg.num_params()) - static_cast<double>(cfg.max_seq) * cfg.n_embd);
   const double limit = bw * 1e9 / weight_bytes;
-  std::printf("memory bandwidth (STREAM triad, %d threads): %.1f GB/s; weight bytes/token %.1f MB"
-              " -> batch-1 limit %.1f tok/s\n", threads, bw, weight_bytes / 1e6, limit);
+  std::printf(
+      "memory bandwidth (STREAM triad, %d threads): %.1f GB/s; weight bytes/token %.1f MB"
+      " -> batch-1 limit %.1f tok/s\n",
+      threads, bw, weight_bytes / 1e6, limit);
 
   infer::EngineOptions eo;
   eo.max_batch = 8;
@@ -143,7 +149,8 @@ int main(int argc, char** argv) {
   const double r8 = decode_rate(8);
   // 4. Time to first token, 256-token prompt.
   std::vector<double> ttft;
-  for (int rep = 0; rep < 3; ++rep) ttft.push_back(engine.generate(req(256, 1, 99 + rep)).time_to_first_token_s);
+  for (int rep = 0; rep < 3; ++rep)
+    ttft.push_back(engine.generate(req(256, 1, 99 + rep)).time_to_first_token_s);
   // 5. Baseline: no cache, full recomputation of the prefix for each new token.
   double base_rate = 0;
   {

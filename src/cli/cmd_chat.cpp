@@ -13,24 +13,31 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+}
 
 std::function<int()> setup_chat(CLI::App& app) {
   auto o = std::make_shared<weft::infer::ChatReplOptions>();
   app.add_option("--model,-m", o->model, "llm.c GPT-2 checkpoint (.bin)")->required();
-  app.add_option("--tokenizer", o->tokenizer, "tok.json (weft), a GPT-2 folder, a tiktoken file, or gpt2")
+  app.add_option("--tokenizer", o->tokenizer,
+                 "tok.json (weft), a GPT-2 folder, a tiktoken file, or gpt2")
       ->capture_default_str();
   app.add_option("--system", o->system, "system message");
-  app.add_option("--temperature,--temp", o->temperature, "sampling temperature (0 = greedy)")->capture_default_str();
-  app.add_option("--top-k", o->top_k, "keep the k most likely tokens (0 = off)")->capture_default_str();
+  app.add_option("--temperature,--temp", o->temperature, "sampling temperature (0 = greedy)")
+      ->capture_default_str();
+  app.add_option("--top-k", o->top_k, "keep the k most likely tokens (0 = off)")
+      ->capture_default_str();
   app.add_option("--top-p", o->top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
   app.add_option("--repetition-penalty", o->repetition_penalty, "CTRL repetition penalty (1 = off)")
       ->capture_default_str();
   app.add_option("--max-tokens", o->max_tokens, "longest reply in tokens")->capture_default_str();
   app.add_option("--seed", o->seed, "sampling seed")->capture_default_str();
-  app.add_option("--context", o->max_seq, "context length in tokens (0 = the model's)")->capture_default_str();
+  app.add_option("--context", o->max_seq, "context length in tokens (0 = the model's)")
+      ->capture_default_str();
   app.add_option("--threads", o->threads, "threads (0 = OpenMP default)")->capture_default_str();
-  app.add_flag("--no-prompt", [o](std::int64_t) { o->prompts = false; }, "do not print 'you> '");
+  app.add_flag(
+      "--no-prompt", [o](std::int64_t) { o->prompts = false; }, "do not print 'you> '");
   return [o] {
     struct sigaction sa {};
     sa.sa_handler = on_sigint;
@@ -41,6 +48,7 @@ std::function<int()> setup_chat(CLI::App& app) {
   };
 }
 
-WEFT_COMMAND("chat", "Chat with a model in the terminal (streaming; /help inside)", 700, setup_chat);
+WEFT_COMMAND("chat", "Chat with a model in the terminal (streaming; /help inside)", 700,
+             setup_chat);
 
 }  // namespace

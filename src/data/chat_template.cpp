@@ -8,9 +8,12 @@ namespace weft::data {
 
 const char* chat_role_name(ChatRole role) {
   switch (role) {
-    case ChatRole::kSystem: return "system";
-    case ChatRole::kUser: return "user";
-    case ChatRole::kAssistant: return "assistant";
+    case ChatRole::kSystem:
+      return "system";
+    case ChatRole::kUser:
+      return "user";
+    case ChatRole::kAssistant:
+      return "assistant";
   }
   return "user";
 }
@@ -25,9 +28,12 @@ ChatRole chat_role_parse(std::string_view name) {
 namespace {
 std::uint32_t role_id(const SpecialIds& ids, ChatRole role) {
   switch (role) {
-    case ChatRole::kSystem: return ids.system;
-    case ChatRole::kUser: return ids.user;
-    case ChatRole::kAssistant: return ids.assistant;
+    case ChatRole::kSystem:
+      return ids.system;
+    case ChatRole::kUser:
+      return ids.user;
+    case ChatRole::kAssistant:
+      return ids.assistant;
   }
   return ids.user;
 }

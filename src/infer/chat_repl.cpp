@@ -42,8 +42,8 @@ int chat_repl(const ChatReplOptions& o, std::istream& in, std::ostream& out,
   std::unique_ptr<Engine> engine = Engine::from_llmc(o.model, eo);
   if (tok.vocab_size() > static_cast<std::uint32_t>(engine->config().vocab))
     throw input_error(str("tokenizer ", o.tokenizer, " has ", tok.vocab_size(),
-                          " ids (chat tokens included) but model ", o.model, " has a vocabulary of ",
-                          engine->config().vocab),
+                          " ids (chat tokens included) but model ", o.model,
+                          " has a vocabulary of ", engine->config().vocab),
                       "use the tokenizer the model was trained with");
   const data::SpecialIds sp = tok.special_ids();
   float temperature = o.temperature;
@@ -106,7 +106,8 @@ int chat_repl(const ChatReplOptions& o, std::istream& in, std::ostream& out,
         prompt.assign(ids.begin(), ids.end());
         break;
       }
-      history.erase(history.begin(), history.begin() + std::min<std::size_t>(2, history.size() - 1));
+      history.erase(history.begin(),
+                    history.begin() + std::min<std::size_t>(2, history.size() - 1));
     }
     if (static_cast<int>(prompt.size()) >= engine->max_seq()) {
       out << "[message too long for the " << engine->max_seq() << "-token context]\n";
@@ -122,9 +123,12 @@ int chat_repl(const ChatReplOptions& o, std::istream& in, std::ostream& out,
     r.sampling.repetition_penalty = o.repetition_penalty;
     r.sampling.seed = o.seed + turn++;
     r.max_tokens = o.max_tokens;
-    r.stop_tokens = {{static_cast<std::int32_t>(sp.end)}, {static_cast<std::int32_t>(sp.endoftext)}};
+    r.stop_tokens = {{static_cast<std::int32_t>(sp.end)},
+                     {static_cast<std::int32_t>(sp.endoftext)}};
     r.cancel = interrupt ? cancel : nullptr;
-    r.on_token = [&](std::int32_t t) { out << tok.token_bytes(static_cast<std::uint32_t>(t)) << std::flush; };
+    r.on_token = [&](std::int32_t t) {
+      out << tok.token_bytes(static_cast<std::uint32_t>(t)) << std::flush;
+    };
     if (interrupt) interrupt->store(false);
     out << "assistant> " << std::flush;
     const GenerationResult g = engine->generate(std::move(r));

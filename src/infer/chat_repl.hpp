@@ -13,18 +13,18 @@
 namespace weft::infer {
 
 struct ChatReplOptions {
-  std::string model;           // llm.c .bin checkpoint
+  std::string model;               // llm.c .bin checkpoint
   std::string tokenizer = "gpt2";  // data::tokenizer_load_spec
-  std::string system;          // initial system message ("" = none)
+  std::string system;              // initial system message ("" = none)
   float temperature = 0.8f;
   int top_k = 40;
   float top_p = 0.95f;
   float repetition_penalty = 1.1f;
   int max_tokens = 256;
-  std::uint64_t seed = 1;      // request i uses seed + i
-  int max_seq = 0;             // context (0 = the model's)
-  int threads = 0;             // 0 = OpenMP default
-  bool prompts = true;         // print "you> " before reading a line
+  std::uint64_t seed = 1;  // request i uses seed + i
+  int max_seq = 0;         // context (0 = the model's)
+  int threads = 0;         // 0 = OpenMP default
+  bool prompts = true;     // print "you> " before reading a line
 };
 
 // Returns the exit code (0 on end of input or /quit). Throws weft::Error on a bad

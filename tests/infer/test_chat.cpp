@@ -3,12 +3,12 @@
 // a full-recompute greedy continuation of the rendered conversation, /commands work.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 #include "data/chat_template.hpp"
@@ -37,7 +37,8 @@ TEST(InferChatTemplate, RenderEqualsSpecialTokenEncodingOfTheText) {
   // encoder — except the user's literal "<|user|>", which must stay plain text.
   std::vector<uint32_t> want = tok.encode_with_specials("<|system|>You are terse.<|end|><|user|>");
   for (uint32_t id : tok.encode("Say <|user|> hi")) want.push_back(id);
-  for (uint32_t id : tok.encode_with_specials("<|end|><|assistant|>Hello there!<|end|>")) want.push_back(id);
+  for (uint32_t id : tok.encode_with_specials("<|end|><|assistant|>Hello there!<|end|>"))
+    want.push_back(id);
   EXPECT_EQ(ct.ids, want);
   EXPECT_EQ(tok.special_ids().system, 50257u);
   EXPECT_EQ(tok.special_ids().end, 50260u);
@@ -82,7 +83,8 @@ TEST(InferChatCli, PipedSessionStreamsGreedyRepliesAndRunsCommands) {
   model::llmc_save_model((dir / "m.bin").string(), c, m->params());
 
   // The expected first reply: greedy by full recomputation, stopped at <|end|>.
-  std::vector<uint32_t> p32 = data::chat_render_prompt(tok, {{data::ChatRole::kUser, "hello there"}});
+  std::vector<uint32_t> p32 =
+      data::chat_render_prompt(tok, {{data::ChatRole::kUser, "hello there"}});
   std::vector<int32_t> prompt(p32.begin(), p32.end());
   std::vector<int32_t> reply = test::greedy_full(*m, prompt, 12);
   for (std::size_t i = 0; i < reply.size(); ++i)
@@ -95,20 +97,25 @@ TEST(InferChatCli, PipedSessionStreamsGreedyRepliesAndRunsCommands) {
   EXPECT_GE(reply.size(), 2u);  // a reply with content, or the check below means little
 
   const std::string input =
-      "hello there\\n/temp 0.5\\n/temp x\\n/system be brief\\n/history\\n/reset\\n/history\\n/bogus\\n";
+      "hello there\\n/temp 0.5\\n/temp x\\n/system be "
+      "brief\\n/history\\n/reset\\n/history\\n/bogus\\n";
   int status = 0;
-  const std::string out = run_capture(
-      "printf '" + input + "' | " WEFT_EXE " chat --model " + (dir / "m.bin").string() +
-          " --tokenizer " + (dir / "tok.json").string() +
-          " --temp 0 --repetition-penalty 1 --max-tokens 12 --no-prompt 2>&1",
-      &status);
+  const std::string out =
+      run_capture("printf '" + input + "' | " WEFT_EXE " chat --model " + (dir / "m.bin").string() +
+                      " --tokenizer " + (dir / "tok.json").string() +
+                      " --temp 0 --repetition-penalty 1 --max-tokens 12 --no-prompt 2>&1",
+                  &status);
   EXPECT_EQ(WEXITSTATUS(status), 0) << out;
-  EXPECT_NE(out.find("assistant> " + want), std::string::npos) << "want reply: [" << want << "]\n" << out;
+  EXPECT_NE(out.find("assistant> " + want), std::string::npos) << "want reply: [" << want << "]\n"
+                                                               << out;
   EXPECT_NE(out.find("[temperature 0.5]"), std::string::npos) << out;
   EXPECT_NE(out.find("[/temp needs a number"), std::string::npos) << out;
   EXPECT_NE(out.find("[system message set]"), std::string::npos) << out;
-  EXPECT_NE(out.find("system: be brief\nuser: hello there\nassistant: " + want), std::string::npos) << out;
-  EXPECT_NE(out.find("[conversation reset]\nsystem: be brief\n[unknown command /bogus"), std::string::npos) << out;
+  EXPECT_NE(out.find("system: be brief\nuser: hello there\nassistant: " + want), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("[conversation reset]\nsystem: be brief\n[unknown command /bogus"),
+            std::string::npos)
+      << out;
 
   // A model whose vocabulary cannot hold the tokenizer's ids: a clear error.
   const model::GptConfig small = test::small_config(100, 32);

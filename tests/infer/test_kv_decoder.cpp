@@ -40,7 +40,8 @@ TEST(InferAttentionDecode, MatchesCausalAttentionKernel) {
   const int T = 37, C = 64, NH = 4, S = 3, maxT = 48, slot = 2;
   std::vector<float> qkv(static_cast<std::size_t>(T) * 3 * C);
   for (std::size_t i = 0; i < qkv.size(); ++i) qkv[i] = std::sin(0.37f * i) * 2.0f;
-  std::vector<float> want(static_cast<std::size_t>(T) * C), att(static_cast<std::size_t>(NH) * T * T);
+  std::vector<float> want(static_cast<std::size_t>(T) * C),
+      att(static_cast<std::size_t>(NH) * T * T);
   cpu::attention_forward(want.data(), att.data(), qkv.data(), 1, T, C, NH);
   std::vector<float> kc(static_cast<std::size_t>(S) * maxT * C, NAN), vc(kc.size(), NAN);
   std::vector<float> got(want.size());
@@ -110,7 +111,11 @@ TEST(InferKvCache, MixedBatchWithJoinsEqualsFullRecompute) {
       for (int k = 0; k < chunks[i].count; ++k, ++row) {
         const int t = fed[s] + k;
         expect_row_near(z.data() + row * Vp, want[s].data() + static_cast<std::size_t>(t) * Vp,
-                        c.vocab, s == 0 ? "seq0" : s == 1 ? "seq1" : "seq2", t);
+                        c.vocab,
+                        s == 0   ? "seq0"
+                        : s == 1 ? "seq1"
+                                 : "seq2",
+                        t);
       }
       fed[s] += chunks[i].count;
     }

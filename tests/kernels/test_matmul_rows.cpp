@@ -21,8 +21,10 @@ TEST(InferMatmulRows, MatchesReference) {
       for (std::size_t i = 0; i < w.size(); ++i) wd[i] = w[i] = std::cos(0.07f * i);
       for (std::size_t i = 0; i < b.size(); ++i) bd[i] = b[i] = 0.5f - 0.01f * i;
       for (bool with_bias : {true, false}) {
-        cpu::matmul_rows_forward(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, N, C, OC);
-        ref::matmul_forward(want.data(), xd.data(), wd.data(), with_bias ? bd.data() : nullptr, N, C, OC);
+        cpu::matmul_rows_forward(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, N,
+                                 C, OC);
+        ref::matmul_forward(want.data(), xd.data(), wd.data(), with_bias ? bd.data() : nullptr, N,
+                            C, OC);
         for (std::size_t i = 0; i < out.size(); ++i)
           ASSERT_NEAR(out[i], want[i], 1e-4) << "N=" << N << " OC=" << OC << " i=" << i;
       }
