@@ -58,3 +58,9 @@ if(NOT WEFT_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "WEFT_CUDA=ON but nvcc / the CUDA toolkit was not found. HINT: install the CUDA toolkit or configure with -DWEFT_CUDA=OFF")
   endif()
 endif()
+
+# Data pipeline: SHA-256 checksums of shards (OpenSSL's libcrypto) and remote shards
+# over HTTP range requests (libcurl).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(CURL REQUIRED)
+target_link_libraries(weft_deps INTERFACE OpenSSL::Crypto CURL::libcurl)
