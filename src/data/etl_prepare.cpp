@@ -192,6 +192,10 @@ class Assembler {
     sh.end_unit = end_unit;
     sh.end_token = end_token;
     manifest_.shards.push_back(sh);
+    // Train shards first, then val, each in index order: independent of worker timing.
+    std::stable_sort(manifest_.shards.begin(), manifest_.shards.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.split == "val", a.file) < std::make_pair(b.split == "val", b.file);
+    });
     manifest_write((fs::path(opt_.out_dir) / "manifest.json").string(), manifest_);
     result_.shards_written += 1;
     st.shard_index += 1;
@@ -320,7 +324,7 @@ PrepareResult etl_prepare(std::vector<Source> sources, const TokenEncoder& encod
     ProgressBar bar("tokenizing", todo_bytes, ProgressUnit::kBytes, !opt.progress);
     EtlWorkerPool pool(std::min<int>(opt.workers, static_cast<int>(todo.size())), [&](std::uint32_t u) {
       const auto tokens = etl_tokenize_unit(plan, plan.units[u], encoder);
-      shard_write(unit_file(work_dir, u), tokens);
+      shard_write(unit_file(work_dir, u), tokens, /*durable=*/false);  // scratch: remade if lost
       return static_cast<std::uint64_t>(tokens.size());
     });
     std::vector<int> in_flight(static_cast<std::size_t>(pool.size()), 0);

@@ -152,14 +152,14 @@ void shard_read_range(const std::string& path, std::uint64_t offset, std::uint64
   shard_check_ids({out, count}, vocab_size, path, offset);
 }
 
-void shard_write(const std::string& path, std::span<const std::uint16_t> tokens) {
+void shard_write(const std::string& path, std::span<const std::uint16_t> tokens, bool durable) {
   if (tokens.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw input_error(str("shard '", path, "': ", tokens.size(),
                           " tokens do not fit the format's int32 count"),
                       "use a smaller --shard-tokens");
   }
   const auto header = shard_header_encode(tokens.size());
-  AtomicFileWriter w(path);
+  AtomicFileWriter w(path, durable);
   w.write(header.data(), header.size());
   w.write(tokens.data(), tokens.size_bytes());
   w.commit();

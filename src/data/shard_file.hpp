@@ -49,6 +49,7 @@ void shard_check_ids(std::span<const std::uint16_t> tokens, std::int64_t vocab_s
 
 // Writes a shard atomically: `path` either keeps its old contents or holds the
 // complete new shard, never a partial one (temp file + fsync + rename + dir fsync).
-void shard_write(const std::string& path, std::span<const std::uint16_t> tokens);
+// durable = false skips the fsyncs (scratch files that are cheap to remake).
+void shard_write(const std::string& path, std::span<const std::uint16_t> tokens, bool durable = true);
 
 }  // namespace weft::data
