@@ -30,8 +30,8 @@ struct SpecialIds {
 };
 
 // The special token strings, in id order (index 0 = endoftext ... 4 = end).
-inline constexpr std::string_view kSpecialTokenNames[] = {
-    "<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"};
+inline constexpr std::string_view kSpecialTokenNames[] = {"<|endoftext|>", "<|system|>", "<|user|>",
+                                                          "<|assistant|>", "<|end|>"};
 inline constexpr uint32_t kNumSpecialTokens = 5;
 
 // Version of weft's own tokenizer file (docs/formats.md, "Tokenizer file").
@@ -86,8 +86,8 @@ class Tokenizer {
   std::string_view token_bytes(uint32_t id) const;
 
   // --- facts ---
-  uint32_t vocab_size() const;      // mergeable + 5 specials
-  uint32_t n_mergeable() const;     // BPE tokens (256 bytes + merges)
+  uint32_t vocab_size() const;   // mergeable + 5 specials
+  uint32_t n_mergeable() const;  // BPE tokens (256 bytes + merges)
   uint32_t eot_id() const { return special_ids().endoftext; }
   SpecialIds special_ids() const;
   // Id of a special token by its string ("<|user|>"), if it is one.
@@ -114,6 +114,12 @@ class Tokenizer {
   explicit Tokenizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;  // immutable after construction
 };
+
+// A tokenizer named on the command line: "gpt2" → GPT-2's encoder.json + vocab.bpe
+// found in $WEFT_GPT2_DIR, else in tests/fixtures/gpt2 of the source tree the weft
+// executable was built in (searched upwards from the executable); anything else is a
+// path given to Tokenizer::load_any.
+Tokenizer tokenizer_load_spec(std::string_view spec);
 
 // --- training (`weft tokenizer train`) ---
 
