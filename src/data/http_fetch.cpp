@@ -49,7 +49,7 @@ Response get(const std::string& url, const std::string& range) {
   curl_init_once();
   std::string last_error;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
     std::unique_ptr<CURL, void (*)(CURL*)> h(curl_easy_init(), curl_easy_cleanup);
     if (!h) throw io_error(str("cannot fetch '", url, "': curl_easy_init failed"));
     Response r;

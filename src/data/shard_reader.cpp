@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -105,8 +106,9 @@ class HttpShardReader : public ShardReader {
     if (total_ < kShardHeaderBytes) {
       throw input_error(str("shard '", url_, "': ", total_, " bytes, shorter than the ", kShardHeaderBytes, "-byte header"));
     }
-    const std::string& b0 = block(0);
-    n_ = shard_header_decode(reinterpret_cast<const std::uint8_t*>(b0.data()), total_, url_);
+    std::uint8_t header[kShardHeaderBytes];
+    read_block(0, 0, kShardHeaderBytes, reinterpret_cast<char*>(header));
+    n_ = shard_header_decode(header, total_, url_);
     check_expected_tokens(n_, o, url_);
   }
 
@@ -119,10 +121,9 @@ class HttpShardReader : public ShardReader {
     char* dst = reinterpret_cast<char*>(out);
     while (at < end) {
       const std::uint64_t b = at / kBlock;
-      const std::string& data = block(b);
       const std::uint64_t from = at - b * kBlock;
-      const std::uint64_t take = std::min<std::uint64_t>(end - at, data.size() - from);
-      std::memcpy(dst, data.data() + from, take);
+      const std::uint64_t take = std::min<std::uint64_t>(end - at, block_size(b) - from);
+      read_block(b, from, take, dst);
       dst += take;
       at += take;
     }
@@ -136,34 +137,46 @@ class HttpShardReader : public ShardReader {
     file_write_atomic(block_path(b), bytes.data(), bytes.size(), /*durable=*/false);
   }
 
-  // The bytes of block b: from memory, the disk cache, or the network.
-  const std::string& block(std::uint64_t b) {
-    if (have_ && cached_index_ == b) return cached_;
-    std::string bytes;
-    std::ifstream in(block_path(b), std::ios::binary);
-    if (in) bytes.assign(std::istreambuf_iterator<char>(in), {});
-    if (bytes.size() != block_size(b)) {
+  // Makes sure block b is in the disk cache (fetching it with one Range request).
+  void ensure_block(std::uint64_t b) {
+    if (present_.size() <= b) present_.resize(b + 1, false);
+    if (present_[b]) return;
+    struct stat st {};
+    if (::stat(block_path(b).c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != block_size(b)) {
       HttpRange r = http_get_range(url_, b * kBlock, b * kBlock + block_size(b) - 1);
       if (r.total_size != total_ || r.body.size() != block_size(b)) {
         throw input_error(str("shard '", url_, "' changed on the server (size ", r.total_size, ", was ", total_, ")"),
                           str("clear the cache directory '", dir_, "'"));
       }
-      bytes = std::move(r.body);
-      store_block(b, bytes);
+      store_block(b, r.body);
     }
-    cached_ = std::move(bytes);
-    cached_index_ = b;
-    have_ = true;
-    return cached_;
+    present_[b] = true;
+  }
+
+  // out[size] = bytes [from, from + size) of block b.
+  void read_block(std::uint64_t b, std::uint64_t from, std::uint64_t size, char* out) {
+    ensure_block(b);
+    const std::string path = block_path(b);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw io_error_errno("cannot open cached block", path);
+    std::uint64_t done = 0;
+    while (done < size) {
+      const ssize_t got = ::pread(fd, out + done, size - done, static_cast<off_t>(from + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        ::close(fd);
+        throw io_error(str("cannot read cached block '", path, "' (removed while in use?)"));
+      }
+      done += static_cast<std::uint64_t>(got);
+    }
+    ::close(fd);
   }
 
   std::string url_;
   std::string dir_;
   std::uint64_t total_ = 0;
   std::uint64_t n_ = 0;
-  std::string cached_;  // the most recently used block
-  std::uint64_t cached_index_ = 0;
-  bool have_ = false;
+  std::vector<bool> present_;  // blocks known to be in the disk cache
 };
 
 }  // namespace
