@@ -1,0 +1,54 @@
+// A run to be priced: model, cluster, parallel layout and assumptions, and the
+// validation that names the exact mismatch (torchtitan's ParallelDims, in words).
+// Plain values; any thread may call these functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "plan/hardware.hpp"
+#include "plan/model_spec.hpp"
+
+namespace weft::plan {
+
+enum class Recompute { kNone, kSelective, kFull };
+enum class Schedule { k1F1B, kGPipe };
+// How training FLOPs are counted: Narayanan et al. 2021 eq. 3 (matmuls incl. attention
+// and logits, ×4/3 under full recomputation) or the 6·N·D rule (Kaplan et al. 2020).
+enum class FlopsRule { kNarayanan, kSixND };
+
+struct Layout {
+  int dp = 1, tp = 1, pp = 1;
+  int64_t micro_batch = 1;   // b, sequences per micro-batch
+  int64_t global_batch = 0;  // B, sequences per step; m = B / (dp·b) micro-batches
+  int zero = 0;              // ZeRO stage 0..3 (sharding across the dp group)
+  Recompute recompute = Recompute::kNone;
+  Schedule schedule = Schedule::k1F1B;
+  bool mixed = true;             // bf16/fp16 with fp32 master weights vs plain fp32
+  bool sequence_parallel = true; // Korthikanti et al. 2022 (only matters when tp > 1)
+};
+
+struct RunSpec {
+  ModelSpec model;
+  ClusterSpec cluster;
+  Layout layout;
+  double tokens = 0;              // training tokens D
+  double mfu = 0.4;               // fraction of peak the math kernels reach
+  double mem_usable = 0.9;        // fraction of device memory the allocator may use
+  FlopsRule flops_rule = FlopsRule::kNarayanan;
+};
+
+std::string recompute_name(Recompute r);
+std::string schedule_name(Schedule s);
+Recompute recompute_parse(const std::string& s);  // throws input error
+Schedule schedule_parse(const std::string& s);    // throws input error
+
+// m = B / (dp·b); requires validate first.
+int64_t layout_micro_batches(const Layout& l);
+// Throws a config error naming the first rule the layout breaks (dp·tp·pp = GPUs,
+// heads % tp, layers % pp, B % (dp·b), ZeRO stage range, ...).
+void run_validate(const RunSpec& run);
+// The same checks minus the layout's own (what --search needs before it enumerates).
+void run_validate_common(const RunSpec& run);
+
+}  // namespace weft::plan

@@ -1,0 +1,107 @@
+// `weft plan` end to end through the executable: the course note's GPT-3 figures from the
+// command line, stable JSON keys, search output, and clear errors for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result run_weft(const std::string& args) {
+  const std::string cmd = std::string(WEFT_EXE) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(PlanCli, Gpt3OnOneV100FromTheCommandLine) {
+  // $4.6M / 355 years of GPU-hours = $1.479 per GPU-hour (see test_plan_published.cpp).
+  const Result r = run_weft(
+      "plan --preset gpt3-175b --tokens 300e9 --gpu v100 --gpus 1 --tflops 28 --price 1.479 "
+      "--flops 6nd --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["time"]["training_flops_6nd"].get<double>() / 3.14e23, 1.0, 0.01);
+  EXPECT_NEAR(j["time"]["total_s"].get<double>() / (365.25 * 86400) / 355.0, 1.0, 0.01);
+  EXPECT_NEAR(j["time"]["cost_usd"].get<double>() / 4.6e6, 1.0, 0.01);
+  EXPECT_FALSE(j["memory"]["fits"].get<bool>());
+  for (const char* key : {"params_bytes", "grads_bytes", "optimizer_bytes", "activations_bytes",
+                          "total_bytes", "usable_bytes", "fits", "in_flight_micro_batches"}) {
+    EXPECT_TRUE(j["memory"].contains(key)) << key;
+  }
+  for (const char* key : {"step_s", "days", "gpu_hours", "cost_usd", "bubble_fraction", "dp_comm_s",
+                          "micro_batch_tp_comm_s", "micro_batch_pp_comm_s", "tflops_per_gpu"}) {
+    EXPECT_TRUE(j["time"].contains(key)) << key;
+  }
+}
+
+TEST(PlanCli, TextReportSaysWhetherItFits) {
+  const Result r = run_weft("plan --preset gpt2-124m --gpu rtx3060-laptop --gpus 1 --global-batch 8 --micro-batch 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("-> fits"), std::string::npos) << r.out;
+  const Result big = run_weft("plan --preset gpt2-1.5b --gpu rtx3060-laptop --gpus 1 --global-batch 8 --micro-batch 8");
+  ASSERT_EQ(big.code, 0) << big.out;
+  EXPECT_NE(big.out.find("DOES NOT FIT"), std::string::npos) << big.out;
+}
+
+TEST(PlanCli, SearchJsonListsFittingLayoutsFastestFirst) {
+  const Result r = run_weft("plan --preset gpt3-6.7b --gpus 16 --gpu a100-40gb --global-batch 256 --search --top 5 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layouts"].size(), 5u);
+  double prev = 0;
+  for (const auto& l : j["layouts"]) {
+    EXPECT_TRUE(l["memory"]["fits"].get<bool>());
+    const int world = l["layout"]["dp"].get<int>() * l["layout"]["tp"].get<int>() * l["layout"]["pp"].get<int>();
+    EXPECT_EQ(world, 16);
+    EXPECT_GE(l["time"]["step_s"].get<double>(), prev);
+    prev = l["time"]["step_s"].get<double>();
+  }
+}
+
+TEST(PlanCli, BadInputGivesClearErrors) {
+  Result r = run_weft("plan --preset gpt9");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("unknown model preset 'gpt9'"), std::string::npos) << r.out;
+  r = run_weft("plan --preset gpt2-124m --gpus 8 --tp 5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("dp*tp*pp"), std::string::npos) << r.out;
+  r = run_weft("plan --gpu b300");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("unknown GPU 'b300'"), std::string::npos) << r.out;
+  r = run_weft("plan --recompute sometimes");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("--recompute"), std::string::npos) << r.out;
+}
+
+TEST(PlanCli, TimelineNeverOverwrites) {
+  const auto dir = std::filesystem::temp_directory_path() / "weft_plan_cli_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "t.svg").string();
+  const std::string args = "plan --preset gpt3-1.3b --gpus 8 --pp 4 --dp 2 --global-batch 16 --timeline " + path;
+  ASSERT_EQ(run_weft(args).code, 0);
+  ASSERT_TRUE(std::filesystem::exists(path));
+  const auto size = std::filesystem::file_size(path);
+  const Result again = run_weft(args);
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
+  EXPECT_EQ(std::filesystem::file_size(path), size);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
