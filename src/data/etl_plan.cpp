@@ -143,10 +143,10 @@ void etl_check_text(std::string_view bytes, const std::string& name, std::uint64
     }
   }
   if (invalid > 8 && invalid * 100 > bytes.size()) {
-    throw input_error(str("input '", name, "': ", invalid, " of ", bytes.size(),
-                          " bytes (from byte ", offset,
-                          ") are not valid UTF-8: looks binary, not text"),
-                      "convert the file to UTF-8 or leave it out");
+    throw input_error(
+        str("input '", name, "': ", invalid, " of ", bytes.size(), " bytes (from byte ", offset,
+            ") are not valid UTF-8: looks binary, not text"),
+        "convert the file to UTF-8 or leave it out");
   }
 }
 
@@ -158,7 +158,8 @@ std::vector<Source> etl_sources_from_paths(const std::vector<std::string>& paths
     if (ec || !fs::exists(st)) throw input_error(str("input '", p, "': no such file or directory"));
     if (fs::is_directory(st)) {
       std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator(); ++it) {
+      for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator();
+           ++it) {
         const std::string fname = it->path().filename().string();
         if (!fname.empty() && fname[0] == '.') {
           if (it->is_directory()) it.disable_recursion_pending();
@@ -232,8 +233,10 @@ std::vector<Source> etl_sources_kjv() {
     while (i < line.size() && std::isalpha(static_cast<unsigned char>(line[i]))) ++i;
     const std::size_t colon = line.find(':', i);
     const std::size_t space = line.find(' ', i);
-    if (i == 0 || colon == std::string_view::npos || space == std::string_view::npos || colon > space) {
-      throw input_error(str("--corpus kjv: unexpected line from `bible`: '", line.substr(0, 60), "'"), hint);
+    if (i == 0 || colon == std::string_view::npos || space == std::string_view::npos ||
+        colon > space) {
+      throw input_error(
+          str("--corpus kjv: unexpected line from `bible`: '", line.substr(0, 60), "'"), hint);
     }
     const std::string this_book(line.substr(0, i));
     const std::string this_chapter(line.substr(i, colon - i));
@@ -273,8 +276,9 @@ Plan etl_make_plan(std::vector<Source> sources, const PlanSettings& settings) {
     while (pos < s.size) {
       std::uint64_t end = s.size;
       if (pos + unit < s.size) {
-        end = find_cut(s.kind, pos + unit, s.size,
-                       [&](std::uint64_t off, std::uint64_t len) { return source_bytes(s, off, len); });
+        end = find_cut(s.kind, pos + unit, s.size, [&](std::uint64_t off, std::uint64_t len) {
+          return source_bytes(s, off, len);
+        });
       }
       Unit u;
       u.source = si;

@@ -27,7 +27,9 @@ struct Source {
 };
 
 enum class Split : std::uint8_t { kTrain = 0, kVal = 1 };
-inline const char* split_name(Split s) { return s == Split::kTrain ? "train" : "val"; }
+inline const char* split_name(Split s) {
+  return s == Split::kTrain ? "train" : "val";
+}
 
 struct Unit {
   std::uint32_t source = 0;

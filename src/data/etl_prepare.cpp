@@ -40,8 +40,9 @@ class DirLock {
     fl.l_whence = SEEK_SET;
     if (::fcntl(fd_, F_SETLK, &fl) != 0) {
       ::close(fd_);
-      throw input_error(str("output directory '", dir, "' is being written by another `weft data prepare`"),
-                        "wait for it to finish or choose another --out");
+      throw input_error(
+          str("output directory '", dir, "' is being written by another `weft data prepare`"),
+          "wait for it to finish or choose another --out");
     }
   }
   ~DirLock() { ::close(fd_); }  // closing releases the lock
@@ -54,14 +55,17 @@ class DirLock {
 
 std::string plan_hash(const Plan& plan, const TokenEncoder& enc, std::uint64_t shard_tokens) {
   Sha256 h;
-  h.update(str("weft-plan-v1|", enc.content_hash(), "|", shard_tokens, "|", plan.settings.val_fraction,
-               "|", plan.settings.jsonl_field, "|", plan.settings.unit_bytes, "\n"));
+  h.update(str("weft-plan-v1|", enc.content_hash(), "|", shard_tokens, "|",
+               plan.settings.val_fraction, "|", plan.settings.jsonl_field, "|",
+               plan.settings.unit_bytes, "\n"));
   for (const auto& s : plan.sources) {
-    const std::string content = s.kind == SourceKind::kMemory ? sha256_hex(*s.text) : str(s.mtime_ns);
+    const std::string content =
+        s.kind == SourceKind::kMemory ? sha256_hex(*s.text) : str(s.mtime_ns);
     h.update(str(s.name, "|", static_cast<int>(s.kind), "|", s.size, "|", content, "\n"));
   }
   for (const auto& u : plan.units) {
-    h.update(str(u.source, ",", u.begin, ",", u.end, ",", static_cast<int>(u.split), ",", u.lead_eot, ";"));
+    h.update(str(u.source, ",", u.begin, ",", u.end, ",", static_cast<int>(u.split), ",",
+                 u.lead_eot, ";"));
   }
   return h.hex_digest();
 }
@@ -97,7 +101,8 @@ std::vector<ManifestShard> verify_kept_shards(const Manifest& m, const std::stri
       why = "changed since it was written (SHA-256 differs)";
     }
     if (!why.empty()) {
-      log_warn("shard '", path, "' ", why, ": it and the later ", s.split, " shards are made again");
+      log_warn("shard '", path, "' ", why, ": it and the later ", s.split,
+               " shards are made again");
       broken[si] = true;
       continue;
     }
@@ -125,7 +130,11 @@ class Assembler {
  public:
   Assembler(const Plan& plan, const PrepareOptions& opt, Manifest& manifest, std::string work_dir,
             PrepareResult& result)
-      : plan_(plan), opt_(opt), manifest_(manifest), work_dir_(std::move(work_dir)), result_(result) {
+      : plan_(plan),
+        opt_(opt),
+        manifest_(manifest),
+        work_dir_(std::move(work_dir)),
+        result_(result) {
     for (int s = 0; s < 2; ++s) streams_[s].split = static_cast<Split>(s);
     for (std::uint32_t i = 0; i < plan.units.size(); ++i) {
       streams_[static_cast<int>(plan.units[i].split)].units.push_back(i);
@@ -166,10 +175,12 @@ class Assembler {
  private:
   void consume(SplitStream& st) {
     const std::uint32_t unit = st.units[st.next];
-    const std::vector<std::uint16_t> tokens = shard_read(unit_file(work_dir_, unit), manifest_.vocab_size);
+    const std::vector<std::uint16_t> tokens =
+        shard_read(unit_file(work_dir_, unit), manifest_.vocab_size);
     std::uint64_t pos = std::min<std::uint64_t>(st.skip, tokens.size());
     while (pos < tokens.size()) {
-      const std::uint64_t take = std::min<std::uint64_t>(opt_.shard_tokens - st.buffer.size(), tokens.size() - pos);
+      const std::uint64_t take =
+          std::min<std::uint64_t>(opt_.shard_tokens - st.buffer.size(), tokens.size() - pos);
       st.buffer.insert(st.buffer.end(), tokens.begin() + static_cast<std::ptrdiff_t>(pos),
                        tokens.begin() + static_cast<std::ptrdiff_t>(pos + take));
       pos += take;
@@ -193,9 +204,11 @@ class Assembler {
     sh.end_token = end_token;
     manifest_.shards.push_back(sh);
     // Train shards first, then val, each in index order: independent of worker timing.
-    std::stable_sort(manifest_.shards.begin(), manifest_.shards.end(), [](const auto& a, const auto& b) {
-      return std::make_pair(a.split == "val", a.file) < std::make_pair(b.split == "val", b.file);
-    });
+    std::stable_sort(manifest_.shards.begin(), manifest_.shards.end(),
+                     [](const auto& a, const auto& b) {
+                       return std::make_pair(a.split == "val", a.file) <
+                              std::make_pair(b.split == "val", b.file);
+                     });
     manifest_write((fs::path(opt_.out_dir) / "manifest.json").string(), manifest_);
     result_.shards_written += 1;
     st.shard_index += 1;
@@ -221,7 +234,8 @@ void check_options(const TokenEncoder& encoder, const PrepareOptions& opt) {
                           " tokens, but shards store uint16 ids: at most ", kShardMaxVocab),
                       "train a tokenizer with --vocab-size 65535 or less");
   }
-  if (opt.workers < 1 || opt.workers > 1024) throw input_error(str("--workers ", opt.workers, ": must be 1..1024"));
+  if (opt.workers < 1 || opt.workers > 1024)
+    throw input_error(str("--workers ", opt.workers, ": must be 1..1024"));
   if (opt.shard_tokens < 1 || opt.shard_tokens > static_cast<std::uint64_t>(INT32_MAX)) {
     throw input_error(str("--shard-tokens ", opt.shard_tokens, ": must be 1..", INT32_MAX));
   }
@@ -231,17 +245,18 @@ void check_options(const TokenEncoder& encoder, const PrepareOptions& opt) {
 }
 
 // Reads the manifest of an earlier run in `out_dir`, if any, and decides what is kept.
-Manifest start_manifest(const std::string& out_dir, const std::string& phash, const TokenEncoder& encoder,
-                        const PrepareOptions& opt, const Plan& plan) {
+Manifest start_manifest(const std::string& out_dir, const std::string& phash,
+                        const TokenEncoder& encoder, const PrepareOptions& opt, const Plan& plan) {
   const std::string mpath = (fs::path(out_dir) / "manifest.json").string();
   Manifest m;
   if (fs::exists(mpath)) {
     Manifest old = manifest_read(mpath);
     if (old.plan_hash != phash) {
-      throw input_error(str("output directory '", out_dir,
-                            "' holds shards of another run (different inputs, tokenizer or settings); "
-                            "refusing to overwrite them"),
-                        "choose another --out, or delete that directory to start again");
+      throw input_error(
+          str("output directory '", out_dir,
+              "' holds shards of another run (different inputs, tokenizer or settings); "
+              "refusing to overwrite them"),
+          "choose another --out, or delete that directory to start again");
     }
     m = old;
     m.shards = verify_kept_shards(old, out_dir);
@@ -249,9 +264,10 @@ Manifest start_manifest(const std::string& out_dir, const std::string& phash, co
   } else {
     for (const auto& e : fs::directory_iterator(out_dir)) {
       if (is_our_shard_name(e.path().filename().string())) {
-        throw input_error(str("output directory '", out_dir, "' holds shard files (", e.path().filename().string(),
-                              ") but no manifest.json; refusing to overwrite them"),
-                          "choose another --out");
+        throw input_error(
+            str("output directory '", out_dir, "' holds shard files (",
+                e.path().filename().string(), ") but no manifest.json; refusing to overwrite them"),
+            "choose another --out");
       }
     }
   }
@@ -315,18 +331,21 @@ PrepareResult etl_prepare(std::vector<Source> sources, const TokenEncoder& encod
       todo_bytes += plan.units[u].end - plan.units[u].begin;
     }
   }
-  log_info("data prepare: ", plan.sources.size(), " inputs, ", format_bytes(static_cast<double>(plan.total_bytes)),
-           ", ", plan.units.size(), " units; ", result.shards_kept, " shards kept, ", todo.size(),
-           " units to tokenize with ", opt.workers, " worker process(es)");
+  log_info("data prepare: ", plan.sources.size(), " inputs, ",
+           format_bytes(static_cast<double>(plan.total_bytes)), ", ", plan.units.size(), " units; ",
+           result.shards_kept, " shards kept, ", todo.size(), " units to tokenize with ",
+           opt.workers, " worker process(es)");
 
   assembler.advance(ready);
   if (!todo.empty()) {
     ProgressBar bar("tokenizing", todo_bytes, ProgressUnit::kBytes, !opt.progress);
-    EtlWorkerPool pool(std::min<int>(opt.workers, static_cast<int>(todo.size())), [&](std::uint32_t u) {
-      const auto tokens = etl_tokenize_unit(plan, plan.units[u], encoder);
-      shard_write(unit_file(work_dir, u), tokens, /*durable=*/false);  // scratch: remade if lost
-      return static_cast<std::uint64_t>(tokens.size());
-    });
+    EtlWorkerPool pool(std::min<int>(opt.workers, static_cast<int>(todo.size())),
+                       [&](std::uint32_t u) {
+                         const auto tokens = etl_tokenize_unit(plan, plan.units[u], encoder);
+                         shard_write(unit_file(work_dir, u), tokens,
+                                     /*durable=*/false);  // scratch: remade if lost
+                         return static_cast<std::uint64_t>(tokens.size());
+                       });
     std::vector<int> in_flight(static_cast<std::size_t>(pool.size()), 0);
     std::size_t outstanding = 0;
     auto dispatch = [&] {
@@ -349,8 +368,10 @@ PrepareResult etl_prepare(std::vector<Source> sources, const TokenEncoder& encod
       result.tokens_tokenized += r.tokens;
       dispatch();
       const double t = watch.seconds();
-      bar.set_note(str(format_count(static_cast<double>(result.tokens_tokenized)), " tokens, ",
-                       format_count(static_cast<double>(result.tokens_tokenized) / std::max(t, 1e-9)), " tok/s"));
+      bar.set_note(
+          str(format_count(static_cast<double>(result.tokens_tokenized)), " tokens, ",
+              format_count(static_cast<double>(result.tokens_tokenized) / std::max(t, 1e-9)),
+              " tok/s"));
       bar.set(result.bytes_tokenized);
       assembler.advance(ready);
     }
@@ -364,9 +385,9 @@ PrepareResult etl_prepare(std::vector<Source> sources, const TokenEncoder& encod
   result.manifest = manifest;
   result.seconds = watch.seconds();
   log_info("data prepare: ", manifest.split_shards("train").size(), " train shards (",
-           manifest.split_tokens("train"), " tokens), ", manifest.split_shards("val").size(), " val shards (",
-           manifest.split_tokens("val"), " tokens) in '", opt.out_dir, "'; ", result.shards_written,
-           " written, ", result.shards_kept, " kept");
+           manifest.split_tokens("train"), " tokens), ", manifest.split_shards("val").size(),
+           " val shards (", manifest.split_tokens("val"), " tokens) in '", opt.out_dir, "'; ",
+           result.shards_written, " written, ", result.shards_kept, " kept");
   return result;
 }
 
@@ -380,8 +401,9 @@ void etl_verify(const std::string& manifest_path) {
   for (const auto& s : m.shards) {
     const std::string path = (dir / s.file).string();
     if (!fs::exists(path)) {
-      throw input_error(str("manifest '", manifest_path, "' lists shard '", path, "', which is missing"),
-                        "re-run `weft data prepare` to make it again");
+      throw input_error(
+          str("manifest '", manifest_path, "' lists shard '", path, "', which is missing"),
+          "re-run `weft data prepare` to make it again");
     }
     const std::uint64_t n = shard_read_header(path);
     if (n != s.tokens) {

@@ -17,10 +17,11 @@ namespace weft::data {
 
 struct PrepareOptions {
   std::string out_dir;
-  int workers = 1;                            // worker processes
-  std::uint64_t shard_tokens = 100'000'000;   // tokens per shard (the last of a split may hold fewer)
-  PlanSettings plan;                          // JSONL field, val fraction, unit size
-  bool progress = true;                       // progress bar on stderr
+  int workers = 1;  // worker processes
+  std::uint64_t shard_tokens =
+      100'000'000;       // tokens per shard (the last of a split may hold fewer)
+  PlanSettings plan;     // JSONL field, val fraction, unit size
+  bool progress = true;  // progress bar on stderr
 };
 
 struct PrepareResult {

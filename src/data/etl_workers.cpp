@@ -149,7 +149,8 @@ EtlWorkerPool::Result EtlWorkerPool::wait() {
         pids_[w] = -1;
         throw Error(ErrorKind::kRuntime,
                     str("data prepare worker ", w, " died (",
-                        WIFSIGNALED(status) ? str("signal ", WTERMSIG(status)) : str("exit ", WEXITSTATUS(status)),
+                        WIFSIGNALED(status) ? str("signal ", WTERMSIG(status))
+                                            : str("exit ", WEXITSTATUS(status)),
                         ")"),
                     "out of memory? try fewer --workers");
       }

@@ -89,22 +89,27 @@ Response get(const std::string& url, const std::string& range) {
 
 }  // namespace
 
-std::string http_get(const std::string& url) { return get(url, "").body; }
+std::string http_get(const std::string& url) {
+  return get(url, "").body;
+}
 
 HttpRange http_get_range(const std::string& url, std::uint64_t first, std::uint64_t last) {
   Response r = get(url, str(first, "-", last));
   if (r.status != 206) {
-    throw io_error(str("cannot read '", url, "': the server ignored the Range request (HTTP ", r.status, ")"),
-                   "serve shards from a server that supports range requests (S3, GCS, nginx)");
+    throw io_error(
+        str("cannot read '", url, "': the server ignored the Range request (HTTP ", r.status, ")"),
+        "serve shards from a server that supports range requests (S3, GCS, nginx)");
   }
   HttpRange out;
   const auto slash = r.content_range.rfind('/');
   if (slash == std::string::npos || r.content_range.substr(slash + 1) == "*") {
-    throw io_error(str("cannot read '", url, "': no total size in Content-Range '", r.content_range, "'"));
+    throw io_error(
+        str("cannot read '", url, "': no total size in Content-Range '", r.content_range, "'"));
   }
   out.total_size = std::stoull(r.content_range.substr(slash + 1));
   if (r.body.size() != last - first + 1 && first + r.body.size() != out.total_size) {
-    throw io_error(str("cannot read '", url, "': asked for bytes ", first, "-", last, ", got ", r.body.size()));
+    throw io_error(str("cannot read '", url, "': asked for bytes ", first, "-", last, ", got ",
+                       r.body.size()));
   }
   out.body = std::move(r.body);
   return out;

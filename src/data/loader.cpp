@@ -38,9 +38,14 @@ bool is_manifest(const std::string& source) {
 }  // namespace
 
 std::string LoaderState::to_json() const {
-  return nlohmann::json{{"format", "weft-loader-state"}, {"version", 1},      {"seed", seed},
-                        {"epoch", epoch},                {"shard_pos", shard_pos}, {"batch_pos", batch_pos},
-                        {"global_batch_tokens", global_batch_tokens}, {"steps", steps}}
+  return nlohmann::json{{"format", "weft-loader-state"},
+                        {"version", 1},
+                        {"seed", seed},
+                        {"epoch", epoch},
+                        {"shard_pos", shard_pos},
+                        {"batch_pos", batch_pos},
+                        {"global_batch_tokens", global_batch_tokens},
+                        {"steps", steps}}
       .dump();
 }
 
@@ -65,16 +70,18 @@ LoaderState LoaderState::from_json(const std::string& text, const std::string& n
 
 DataLoader::DataLoader(LoaderConfig config) : cfg_(std::move(config)) {
   if (cfg_.B < 1 || cfg_.T < 1 || cfg_.world < 1 || cfg_.rank < 0 || cfg_.rank >= cfg_.world) {
-    throw config_error(str("data loader: B=", cfg_.B, " T=", cfg_.T, " rank=", cfg_.rank, " world=", cfg_.world,
-                           ": need B, T, world >= 1 and 0 <= rank < world"));
+    throw config_error(str("data loader: B=", cfg_.B, " T=", cfg_.T, " rank=", cfg_.rank,
+                           " world=", cfg_.world, ": need B, T, world >= 1 and 0 <= rank < world"));
   }
-  G_ = static_cast<std::uint64_t>(cfg_.world) * static_cast<std::uint64_t>(cfg_.B) * static_cast<std::uint64_t>(cfg_.T);
+  G_ = static_cast<std::uint64_t>(cfg_.world) * static_cast<std::uint64_t>(cfg_.B) *
+       static_cast<std::uint64_t>(cfg_.T);
   std::vector<Shard> all;
   if (is_manifest(cfg_.source)) {
     const Manifest m = is_url(cfg_.source) ? manifest_parse(http_get(cfg_.source), cfg_.source)
                                            : manifest_read(cfg_.source);
     if (!m.complete) {
-      throw input_error(str("manifest '", cfg_.source, "': the `weft data prepare` run that wrote it did not finish"),
+      throw input_error(str("manifest '", cfg_.source,
+                            "': the `weft data prepare` run that wrote it did not finish"),
                         "re-run the same prepare command to complete it");
     }
     if (cfg_.split != "train" && cfg_.split != "val") {
@@ -84,8 +91,9 @@ DataLoader::DataLoader(LoaderConfig config) : cfg_(std::move(config)) {
     for (const auto* s : m.split_shards(cfg_.split)) {
       const std::string path = resolve(cfg_.source, s->file);
       if (!is_url(path) && !fs::exists(path)) {
-        throw input_error(str("manifest '", cfg_.source, "' lists shard '", path, "', which is missing"),
-                          "re-run `weft data prepare` to make it again");
+        throw input_error(
+            str("manifest '", cfg_.source, "' lists shard '", path, "', which is missing"),
+            "re-run `weft data prepare` to make it again");
       }
       all.push_back({path, s->tokens, s->sha256, 0, nullptr});
     }
@@ -98,7 +106,8 @@ DataLoader::DataLoader(LoaderConfig config) : cfg_(std::move(config)) {
       }
     }
     ::globfree(&g);
-    if (all.empty()) throw input_error(str("data loader: no shard files match '", cfg_.source, "'"));
+    if (all.empty())
+      throw input_error(str("data loader: no shard files match '", cfg_.source, "'"));
   }
   std::uint64_t total = 0;
   for (auto& s : all) {
@@ -108,10 +117,11 @@ DataLoader::DataLoader(LoaderConfig config) : cfg_(std::move(config)) {
     if (s.windows > 0) shards_.push_back(std::move(s));
   }
   if (batches_per_epoch_ == 0) {
-    throw config_error(str("data loader: split '", cfg_.split, "' of '", cfg_.source, "' has ", total, " tokens in ",
-                           all.size(), " shard(s), but one global batch needs ", G_ + 1,
-                           " tokens (ranks x B x T + 1) inside one shard"),
-                       "use a smaller batch or sequence length, or larger --shard-tokens");
+    throw config_error(
+        str("data loader: split '", cfg_.split, "' of '", cfg_.source, "' has ", total,
+            " tokens in ", all.size(), " shard(s), but one global batch needs ", G_ + 1,
+            " tokens (ranks x B x T + 1) inside one shard"),
+        "use a smaller batch or sequence length, or larger --shard-tokens");
   }
   pos_.seed = cfg_.seed;
   pos_.global_batch_tokens = G_;
@@ -134,8 +144,8 @@ std::vector<std::uint64_t> DataLoader::shard_order(std::uint64_t seed, std::uint
 std::uint64_t DataLoader::window_index(const LoaderState& pos, std::uint64_t shard) const {
   if (!cfg_.shuffle) return pos.batch_pos;
   // One stream per (epoch, shard): odd stream ids, so they never meet the shard orders'.
-  const auto perm = permutation(shards_[shard].windows,
-                                Rng::stream(pos.seed, 2 * (pos.epoch * shards_.size() + shard) + 1));
+  const auto perm = permutation(
+      shards_[shard].windows, Rng::stream(pos.seed, 2 * (pos.epoch * shards_.size() + shard) + 1));
   return perm[pos.batch_pos];
 }
 
@@ -161,7 +171,8 @@ DataLoader::Batch DataLoader::read_batch(LoaderState pos) {
     s.reader = shard_open(s.path, o);
   }
   const std::uint64_t window = window_index(pos, si);
-  const std::uint64_t local = static_cast<std::uint64_t>(cfg_.B) * static_cast<std::uint64_t>(cfg_.T);
+  const std::uint64_t local =
+      static_cast<std::uint64_t>(cfg_.B) * static_cast<std::uint64_t>(cfg_.T);
   const std::uint64_t offset = window * G_ + static_cast<std::uint64_t>(cfg_.rank) * local;
   Batch b;
   b.tokens.resize(local + 1);
@@ -196,7 +207,9 @@ void DataLoader::next_batch(std::int32_t* inputs, std::int32_t* targets) {
   start_prefetch();
 }
 
-LoaderState DataLoader::state() const { return pos_; }
+LoaderState DataLoader::state() const {
+  return pos_;
+}
 
 void DataLoader::restore(const LoaderState& s) {
   if (s.global_batch_tokens != G_) {

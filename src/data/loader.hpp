@@ -44,8 +44,8 @@ struct LoaderConfig {
 struct LoaderState {
   std::uint64_t seed = 0;
   std::uint64_t epoch = 0;
-  std::uint64_t shard_pos = 0;  // index into the epoch's shard order
-  std::uint64_t batch_pos = 0;  // index into that shard's window order
+  std::uint64_t shard_pos = 0;            // index into the epoch's shard order
+  std::uint64_t batch_pos = 0;            // index into that shard's window order
   std::uint64_t global_batch_tokens = 0;  // R·B·T, must match on restore
   std::uint64_t steps = 0;                // batches returned so far (for logs)
 
@@ -97,7 +97,7 @@ class DataLoader {
   std::uint32_t vocab_size_ = 0;
   std::vector<Shard> shards_;  // usable shards (windows > 0), in manifest order
   std::uint64_t batches_per_epoch_ = 0;
-  LoaderState pos_;            // next batch to return
+  LoaderState pos_;             // next batch to return
   std::future<Batch> pending_;  // prefetch of pos_
 };
 

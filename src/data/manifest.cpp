@@ -29,22 +29,29 @@ std::vector<const ManifestShard*> Manifest::split_shards(const std::string& spli
 std::string manifest_dump(const Manifest& m) {
   json shards = json::array();
   for (const auto& s : m.shards) {
-    shards.push_back({{"file", s.file}, {"split", s.split}, {"tokens", s.tokens},
-                      {"sha256", s.sha256}, {"end_unit", s.end_unit}, {"end_token", s.end_token}});
+    shards.push_back({{"file", s.file},
+                      {"split", s.split},
+                      {"tokens", s.tokens},
+                      {"sha256", s.sha256},
+                      {"end_unit", s.end_unit},
+                      {"end_token", s.end_token}});
   }
   json j = {
       {"format", kManifestFormat},
       {"version", kManifestVersion},
       {"complete", m.complete},
       {"tokenizer",
-       {{"name", m.tokenizer_name}, {"content_hash", m.tokenizer_hash},
-        {"vocab_size", m.vocab_size}, {"eot_id", m.eot_id}}},
+       {{"name", m.tokenizer_name},
+        {"content_hash", m.tokenizer_hash},
+        {"vocab_size", m.vocab_size},
+        {"eot_id", m.eot_id}}},
       {"plan_hash", m.plan_hash},
       {"shard_tokens", m.shard_tokens},
       {"val_fraction", m.val_fraction},
       {"inputs", m.inputs},
       {"splits",
-       {{"train", {{"tokens", m.split_tokens("train")}, {"shards", m.split_shards("train").size()}}},
+       {{"train",
+         {{"tokens", m.split_tokens("train")}, {"shards", m.split_shards("train").size()}}},
         {"val", {{"tokens", m.split_tokens("val")}, {"shards", m.split_shards("val").size()}}}}},
       {"shards", shards},
   };
@@ -60,9 +67,10 @@ Manifest manifest_parse(const std::string& text, const std::string& name) {
     throw input_error(str("manifest '", name, "': not valid JSON: ", e.what()), hint);
   }
   if (!j.is_object() || j.value("format", "") != kManifestFormat) {
-    throw input_error(str("manifest '", name, "': not a weft data manifest (field 'format' is not '",
-                          kManifestFormat, "')"),
-                      hint);
+    throw input_error(
+        str("manifest '", name, "': not a weft data manifest (field 'format' is not '",
+            kManifestFormat, "')"),
+        hint);
   }
   const int version = j.value("version", -1);
   if (version != kManifestVersion) {

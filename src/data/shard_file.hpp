@@ -50,6 +50,7 @@ void shard_check_ids(std::span<const std::uint16_t> tokens, std::int64_t vocab_s
 // Writes a shard atomically: `path` either keeps its old contents or holds the
 // complete new shard, never a partial one (temp file + fsync + rename + dir fsync).
 // durable = false skips the fsyncs (scratch files that are cheap to remake).
-void shard_write(const std::string& path, std::span<const std::uint16_t> tokens, bool durable = true);
+void shard_write(const std::string& path, std::span<const std::uint16_t> tokens,
+                 bool durable = true);
 
 }  // namespace weft::data

@@ -26,8 +26,9 @@ namespace fs = std::filesystem;
 
 void check_expected_tokens(std::uint64_t n, const ShardOpenOptions& o, const std::string& name) {
   if (o.expect_tokens >= 0 && n != static_cast<std::uint64_t>(o.expect_tokens)) {
-    throw input_error(str("shard '", name, "' holds ", n, " tokens but the manifest lists ", o.expect_tokens),
-                      "the shard was replaced after the manifest was written; re-run `weft data prepare`");
+    throw input_error(
+        str("shard '", name, "' holds ", n, " tokens but the manifest lists ", o.expect_tokens),
+        "the shard was replaced after the manifest was written; re-run `weft data prepare`");
   }
 }
 
@@ -36,21 +37,26 @@ class LocalShardReader : public ShardReader {
   LocalShardReader(std::string path, const ShardOpenOptions& o) : path_(std::move(path)) {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      throw input_error(str("cannot open shard '", path_, "': ", std::strerror(errno)),
-                        errno == ENOENT ? "the manifest lists a shard that is missing; re-run `weft data prepare`" : "");
+      throw input_error(
+          str("cannot open shard '", path_, "': ", std::strerror(errno)),
+          errno == ENOENT ? "the manifest lists a shard that is missing; re-run `weft data prepare`"
+                          : "");
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0) throw io_error_errno("cannot stat shard", path_);
     std::uint8_t header[kShardHeaderBytes] = {};
-    if (static_cast<std::uint64_t>(st.st_size) >= kShardHeaderBytes) pread_all(header, sizeof header, 0);
+    if (static_cast<std::uint64_t>(st.st_size) >= kShardHeaderBytes)
+      pread_all(header, sizeof header, 0);
     if (static_cast<std::uint64_t>(st.st_size) < kShardHeaderBytes) {
-      throw input_error(str("shard '", path_, "': file is ", st.st_size, " bytes, shorter than the header"));
+      throw input_error(
+          str("shard '", path_, "': file is ", st.st_size, " bytes, shorter than the header"));
     }
     n_ = shard_header_decode(header, static_cast<std::uint64_t>(st.st_size), path_);
     check_expected_tokens(n_, o, path_);
     if (!o.expect_sha256.empty() && sha256_file(path_) != o.expect_sha256) {
-      throw input_error(str("shard '", path_, "' changed since the manifest was written (SHA-256 differs)"),
-                        "re-run `weft data prepare` to make it again");
+      throw input_error(
+          str("shard '", path_, "' changed since the manifest was written (SHA-256 differs)"),
+          "re-run `weft data prepare` to make it again");
     }
   }
   ~LocalShardReader() override { ::close(fd_); }
@@ -69,7 +75,8 @@ class LocalShardReader : public ShardReader {
       const ssize_t got = ::pread(fd_, p, size, static_cast<off_t>(at));
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) throw io_error_errno("cannot read shard", path_);
-      if (got == 0) throw input_error(str("shard '", path_, "': unexpected end of file (truncated?)"));
+      if (got == 0)
+        throw input_error(str("shard '", path_, "': unexpected end of file (truncated?)"));
       p += got;
       size -= static_cast<std::size_t>(got);
       at += static_cast<std::uint64_t>(got);
@@ -104,7 +111,8 @@ class HttpShardReader : public ShardReader {
       file_write_atomic(size_file, s.data(), s.size(), /*durable=*/false);
     }
     if (total_ < kShardHeaderBytes) {
-      throw input_error(str("shard '", url_, "': ", total_, " bytes, shorter than the ", kShardHeaderBytes, "-byte header"));
+      throw input_error(str("shard '", url_, "': ", total_, " bytes, shorter than the ",
+                            kShardHeaderBytes, "-byte header"));
     }
     std::uint8_t header[kShardHeaderBytes];
     read_block(0, 0, kShardHeaderBytes, reinterpret_cast<char*>(header));
@@ -142,10 +150,12 @@ class HttpShardReader : public ShardReader {
     if (present_.size() <= b) present_.resize(b + 1, false);
     if (present_[b]) return;
     struct stat st {};
-    if (::stat(block_path(b).c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != block_size(b)) {
+    if (::stat(block_path(b).c_str(), &st) != 0 ||
+        static_cast<std::uint64_t>(st.st_size) != block_size(b)) {
       HttpRange r = http_get_range(url_, b * kBlock, b * kBlock + block_size(b) - 1);
       if (r.total_size != total_ || r.body.size() != block_size(b)) {
-        throw input_error(str("shard '", url_, "' changed on the server (size ", r.total_size, ", was ", total_, ")"),
+        throw input_error(str("shard '", url_, "' changed on the server (size ", r.total_size,
+                              ", was ", total_, ")"),
                           str("clear the cache directory '", dir_, "'"));
       }
       store_block(b, r.body);
@@ -181,7 +191,9 @@ class HttpShardReader : public ShardReader {
 
 }  // namespace
 
-bool is_url(const std::string& path) { return path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0; }
+bool is_url(const std::string& path) {
+  return path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0;
+}
 
 std::unique_ptr<ShardReader> shard_open(const std::string& path, const ShardOpenOptions& options) {
   if (is_url(path)) return std::make_unique<HttpShardReader>(path, options);

@@ -20,8 +20,8 @@ class ShardReader {
 };
 
 struct ShardOpenOptions {
-  std::string cache_dir;        // remote shards: where fetched blocks are kept
-  std::string expect_sha256;    // local shards: checked on open when not empty
+  std::string cache_dir;            // remote shards: where fetched blocks are kept
+  std::string expect_sha256;        // local shards: checked on open when not empty
   std::int64_t expect_tokens = -1;  // checked against the header when >= 0
 };
 
@@ -29,7 +29,8 @@ bool is_url(const std::string& path);
 
 // Opens and validates (header, size, optional SHA-256 / token count) a shard.
 // Throws weft::Error naming the shard.
-std::unique_ptr<ShardReader> shard_open(const std::string& path_or_url, const ShardOpenOptions& options);
+std::unique_ptr<ShardReader> shard_open(const std::string& path_or_url,
+                                        const ShardOpenOptions& options);
 
 // The default cache directory for remote shards: $WEFT_CACHE_DIR, else
 // $XDG_CACHE_HOME/weft/shards, else ~/.cache/weft/shards.

@@ -12,7 +12,9 @@ namespace weft::data {
 class TokenizerEncoder : public TokenEncoder {
  public:
   TokenizerEncoder(Tokenizer tokenizer, std::string name)
-      : tokenizer_(std::move(tokenizer)), name_(std::move(name)), hash_(tokenizer_.content_hash()) {}
+      : tokenizer_(std::move(tokenizer)),
+        name_(std::move(name)),
+        hash_(tokenizer_.content_hash()) {}
   void encode_append(std::string_view text, std::vector<std::uint32_t>& out) const override {
     tokenizer_.encode_append(text, out);
   }

@@ -25,9 +25,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("weft_data_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
+    path = fs::temp_directory_path() / (std::string("weft_data_") + info->test_suite_name() + "_" +
+                                        info->name() + "_" + std::to_string(::getpid()));
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -70,7 +69,8 @@ inline std::string error_of(const std::function<void()>& f) {
 // id = byte value; <|endoftext|> = 256. Optional delay per call to make runs slow.
 class ByteEncoder : public TokenEncoder {
  public:
-  explicit ByteEncoder(int delay_ms = 0, std::uint32_t vocab = 257) : delay_ms_(delay_ms), vocab_(vocab) {}
+  explicit ByteEncoder(int delay_ms = 0, std::uint32_t vocab = 257)
+      : delay_ms_(delay_ms), vocab_(vocab) {}
   void encode_append(std::string_view text, std::vector<std::uint32_t>& out) const override {
     if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
     for (unsigned char c : text) out.push_back(c);

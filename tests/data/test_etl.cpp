@@ -28,7 +28,8 @@ std::vector<std::string> make_corpus(const TempDir& dir) {
   for (std::size_t f = 0; f < names.size(); ++f) {
     std::string text;
     for (int line = 0; line < 150 * static_cast<int>(f + 1); ++line) {
-      text += "file " + std::to_string(f) + " line " + std::to_string(line) + (line % 7 == 0 ? "  \n" : ".\n");
+      text += "file " + std::to_string(f) + " line " + std::to_string(line) +
+              (line % 7 == 0 ? "  \n" : ".\n");
       if (line % 11 == 0) text += "\n";
     }
     write_file(dir / ("in/" + names[f]), text);
@@ -48,7 +49,8 @@ std::vector<std::uint16_t> expected_stream(const TempDir& dir) {
   return out;
 }
 
-std::vector<std::uint16_t> concat_split(const Manifest& m, const std::string& out_dir, const std::string& split) {
+std::vector<std::uint16_t> concat_split(const Manifest& m, const std::string& out_dir,
+                                        const std::string& split) {
   std::vector<std::uint16_t> all;
   for (const auto* s : m.split_shards(split)) {
     const auto t = shard_read(out_dir + "/" + s->file, m.vocab_size);
@@ -103,7 +105,8 @@ TEST(DataEtl, WorkerCountDoesNotChangeOutput) {
   etl_prepare(etl_sources_from_paths(inputs), enc, o3);
   EXPECT_EQ(read_file(dir / "w1/manifest.json"), read_file(dir / "w3/manifest.json"));
   const Manifest m = manifest_read(dir / "w1/manifest.json");
-  for (const auto& s : m.shards) EXPECT_EQ(read_file(dir / ("w1/" + s.file)), read_file(dir / ("w3/" + s.file)));
+  for (const auto& s : m.shards)
+    EXPECT_EQ(read_file(dir / ("w1/" + s.file)), read_file(dir / ("w3/" + s.file)));
 }
 
 TEST(DataEtl, ValSplitPartitionsTheBytes) {
@@ -123,7 +126,8 @@ TEST(DataEtl, ValSplitPartitionsTheBytes) {
   for (auto t : train) got[t] += t != 256;
   for (auto t : val) got[t] += t != 256;
   EXPECT_EQ(want, got);
-  const double frac = static_cast<double>(val.size()) / static_cast<double>(train.size() + val.size());
+  const double frac =
+      static_cast<double>(val.size()) / static_cast<double>(train.size() + val.size());
   EXPECT_GT(frac, 0.1);
   EXPECT_LT(frac, 0.3);
   EXPECT_EQ(val.front(), 256);  // a split's stream starts with <|endoftext|>
@@ -131,19 +135,25 @@ TEST(DataEtl, ValSplitPartitionsTheBytes) {
 
 TEST(DataEtl, JsonlDocumentsAndBadLines) {
   TempDir dir;
-  write_file(dir / "d.jsonl", "{\"text\": \"hello\", \"id\": 1}\n\n{\"text\": \"w\\u00f6rld\\n\"}\n");
+  write_file(dir / "d.jsonl",
+             "{\"text\": \"hello\", \"id\": 1}\n\n{\"text\": \"w\\u00f6rld\\n\"}\n");
   ByteEncoder enc;
   etl_prepare(etl_sources_from_paths({dir / "d.jsonl"}), enc, options(dir / "out", 1));
   const Manifest m = manifest_read(dir / "out/manifest.json");
-  std::vector<std::uint16_t> expect = {256, 'h', 'e', 'l', 'l', 'o', 256, 'w', 0xC3, 0xB6, 'r', 'l', 'd', '\n'};
+  std::vector<std::uint16_t> expect = {256, 'h',  'e',  'l', 'l', 'o', 256,
+                                       'w', 0xC3, 0xB6, 'r', 'l', 'd', '\n'};
   EXPECT_EQ(concat_split(m, dir / "out", "train"), expect);
 
   write_file(dir / "bad.jsonl", "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n");
-  auto msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "bad.jsonl"}), enc, options(dir / "o2", 1)); });
+  auto msg = error_of([&] {
+    etl_prepare(etl_sources_from_paths({dir / "bad.jsonl"}), enc, options(dir / "o2", 1));
+  });
   EXPECT_NE(msg.find("bad.jsonl"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line at byte 15 has no string field 'text'"), std::string::npos) << msg;
   write_file(dir / "broken.jsonl", "{\"text\": \"ok\"\n");
-  msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "broken.jsonl"}), enc, options(dir / "o3", 1)); });
+  msg = error_of([&] {
+    etl_prepare(etl_sources_from_paths({dir / "broken.jsonl"}), enc, options(dir / "o3", 1));
+  });
   EXPECT_NE(msg.find("broken.jsonl': line at byte 0 is not valid JSON"), std::string::npos) << msg;
 }
 
@@ -171,7 +181,8 @@ TEST(DataEtl, TextIsCutOnlyBeforeNewlinesAfterNonSpace) {
 
 // Runs prepare in a child process with a slow encoder and SIGKILLs it once the
 // manifest lists `min_shards` finished shards. Returns the manifest seen then.
-Manifest run_and_kill(const std::vector<std::string>& inputs, const PrepareOptions& o, std::size_t min_shards) {
+Manifest run_and_kill(const std::vector<std::string>& inputs, const PrepareOptions& o,
+                      std::size_t min_shards) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ByteEncoder slow(25);
@@ -224,7 +235,8 @@ TEST(DataEtl, KilledRunResumesWithoutRedoingFinishedShards) {
   etl_prepare(etl_sources_from_paths(inputs), enc, o2);
   EXPECT_EQ(read_file(dir / "out/manifest.json"), read_file(dir / "ref/manifest.json"));
   const Manifest m = manifest_read(dir / "ref/manifest.json");
-  for (const auto& s : m.shards) EXPECT_EQ(read_file(dir / ("out/" + s.file)), read_file(dir / ("ref/" + s.file)));
+  for (const auto& s : m.shards)
+    EXPECT_EQ(read_file(dir / ("out/" + s.file)), read_file(dir / ("ref/" + s.file)));
 }
 
 TEST(DataEtl, RerunSkipsFinishedAndRedoesChangedShards) {
@@ -273,24 +285,30 @@ TEST(DataEtl, BadInputsNameTheFileAndKeepExistingData) {
   std::string late(200000, 'a');
   late[150000] = '\0';
   write_file(dir / "late.txt", late);
-  msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "late.txt"}), enc, options(dir / "o1", 2)); });
+  msg = error_of([&] {
+    etl_prepare(etl_sources_from_paths({dir / "late.txt"}), enc, options(dir / "o1", 2));
+  });
   EXPECT_NE(msg.find("late.txt': binary data (NUL byte at byte 150000)"), std::string::npos) << msg;
 
   // A vocabulary too large for uint16 shards.
   write_file(dir / "ok.txt", "fine text\n");
   ByteEncoder big(0, 70000);
-  msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), big, options(dir / "o2", 1)); });
+  msg = error_of(
+      [&] { etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), big, options(dir / "o2", 1)); });
   EXPECT_NE(msg.find("tokenizer 'bytes' has 70000 tokens"), std::string::npos) << msg;
 
   // Other settings into a finished directory: refused, nothing touched.
   etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), enc, options(dir / "o3", 1));
   const std::string before = read_file(dir / "o3/manifest.json");
-  msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), enc, options(dir / "o3", 1, 7)); });
+  msg = error_of([&] {
+    etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), enc, options(dir / "o3", 1, 7));
+  });
   EXPECT_NE(msg.find("holds shards of another run"), std::string::npos) << msg;
   EXPECT_EQ(read_file(dir / "o3/manifest.json"), before);
   // Shard files without a manifest: refused.
   write_file(dir / "o4/train_000000.bin", "precious");
-  msg = error_of([&] { etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), enc, options(dir / "o4", 1)); });
+  msg = error_of(
+      [&] { etl_prepare(etl_sources_from_paths({dir / "ok.txt"}), enc, options(dir / "o4", 1)); });
   EXPECT_NE(msg.find("no manifest.json"), std::string::npos) << msg;
   EXPECT_EQ(read_file(dir / "o4/train_000000.bin"), "precious");
 }
@@ -317,13 +335,17 @@ TEST(DataEtl, KjvCorpusHas66Books) {
   const auto books = etl_sources_kjv();
   ASSERT_EQ(books.size(), 66u);
   EXPECT_EQ(books.front().name, "kjv:Ge");
-  EXPECT_EQ(books.front().text->substr(0, 55), "In the beginning God created the heaven and the earth.\n");
+  EXPECT_EQ(books.front().text->substr(0, 55),
+            "In the beginning God created the heaven and the earth.\n");
   const std::string& rev = *books.back().text;
-  EXPECT_EQ(rev.substr(rev.size() - 58), "The grace of our Lord Jesus Christ be with you all. Amen.\n");
+  EXPECT_EQ(rev.substr(rev.size() - 58),
+            "The grace of our Lord Jesus Christ be with you all. Amen.\n");
   // Verse count from the raw program output, counted independently.
   std::size_t lines = 0;
-  for (const auto& b : books) lines += static_cast<std::size_t>(std::count(b.text->begin(), b.text->end(), '\n'));
-  EXPECT_EQ(lines, 31102u + 1189u - 66u);  // verses + one blank line between chapters (1189 chapters)
+  for (const auto& b : books)
+    lines += static_cast<std::size_t>(std::count(b.text->begin(), b.text->end(), '\n'));
+  EXPECT_EQ(lines,
+            31102u + 1189u - 66u);  // verses + one blank line between chapters (1189 chapters)
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ TEST(DataEtlGpt2, ShardsEqualTiktokenOnWholeFiles) {
   }
   ASSERT_GE(n, 1);
   std::printf("comparing %d files against tiktoken goldens\n", n);
-  TokenizerEncoder enc(Tokenizer::load_gpt2(kFixtures + "/gpt2/encoder.json", kFixtures + "/gpt2/vocab.bpe"), "gpt2");
+  TokenizerEncoder enc(
+      Tokenizer::load_gpt2(kFixtures + "/gpt2/encoder.json", kFixtures + "/gpt2/vocab.bpe"),
+      "gpt2");
   PrepareOptions o;
   o.out_dir = dir / "out";
   o.workers = 2;
@@ -101,7 +103,9 @@ TEST(DataEtlGpt2, CliPreparesVerifiesAndRejectsBadInput) {
   EXPECT_NE(r.output.find("train_000000.bin' changed"), std::string::npos) << r.output;
 
   // Binary input: exit code 2 (input error), the file named, nothing written.
-  write_file(dir / "bin/x.txt", std::string("\x7f" "ELF\0\0\0", 7));
+  write_file(dir / "bin/x.txt", std::string("\x7f"
+                                            "ELF\0\0\0",
+                                            7));
   r = weft_cli("data prepare --input " + dir / "bin" + " " + gpt2 + " --out " + dir / "o2 --quiet");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("x.txt': binary data"), std::string::npos) << r.output;
@@ -109,7 +113,8 @@ TEST(DataEtlGpt2, CliPreparesVerifiesAndRejectsBadInput) {
 
   // A tokenizer file of another version.
   write_file(dir / "tok.json", "{\"format\": \"weft-tokenizer\", \"version\": 99}");
-  r = weft_cli("data prepare --input " + dir / "in" + " --tokenizer " + dir / "tok.json" + " --out " + dir / "o3");
+  r = weft_cli("data prepare --input " + dir / "in" + " --tokenizer " + dir / "tok.json" +
+               " --out " + dir / "o3");
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("tok.json"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("version"), std::string::npos) << r.output;

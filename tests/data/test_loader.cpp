@@ -19,7 +19,8 @@ struct Step {
 std::vector<Step> take(DataLoader& dl, int B, int T, int steps) {
   std::vector<Step> out;
   for (int s = 0; s < steps; ++s) {
-    Step st{std::vector<std::int32_t>(static_cast<std::size_t>(B * T)), std::vector<std::int32_t>(static_cast<std::size_t>(B * T))};
+    Step st{std::vector<std::int32_t>(static_cast<std::size_t>(B * T)),
+            std::vector<std::int32_t>(static_cast<std::size_t>(B * T))};
     dl.next_batch(st.x.data(), st.y.data());
     out.push_back(std::move(st));
   }
@@ -66,7 +67,8 @@ TEST(DataLoader, EveryWindowOncePerEpochAsContiguousTokens) {
       const int shard = st.x[0] / 10000, start = st.x[0] % 10000;
       EXPECT_EQ(start % (kGlobalB * kT), 0);
       EXPECT_TRUE(seen[e].insert({shard, start}).second) << "window repeated in epoch " << e;
-      if (shard_sequence[e].empty() || shard_sequence[e].back() != shard) shard_sequence[e].push_back(shard);
+      if (shard_sequence[e].empty() || shard_sequence[e].back() != shard)
+        shard_sequence[e].push_back(shard);
     }
     EXPECT_EQ(seen[e].size(), per_epoch);
     EXPECT_EQ(shard_sequence[e].size(), kShardSizes.size());  // each shard read in one stretch
@@ -115,13 +117,15 @@ TEST(DataLoader, ResumeAtStepKEqualsUninterrupted) {
     b.restore(LoaderState::from_json(saved));
     EXPECT_EQ(b.state().steps, static_cast<std::uint64_t>(k));
     const auto rest = take(b, kGlobalB, kT, 120 - k);
-    for (int s = k; s < 120; ++s) ASSERT_EQ(rest[s - k].x, ref[s].x) << "resume at " << k << ", step " << s;
+    for (int s = k; s < 120; ++s)
+      ASSERT_EQ(rest[s - k].x, ref[s].x) << "resume at " << k << ", step " << s;
   }
   // Saved with 1 rank, resumed with 2 ranks of half the rows: same global batches.
   DataLoader a(config(manifest, kGlobalB, kT));
   take(a, kGlobalB, kT, 50);
   const LoaderState st = a.state();
-  DataLoader r0(config(manifest, kGlobalB / 2, kT, 0, 2)), r1(config(manifest, kGlobalB / 2, kT, 1, 2));
+  DataLoader r0(config(manifest, kGlobalB / 2, kT, 0, 2)),
+      r1(config(manifest, kGlobalB / 2, kT, 1, 2));
   r0.restore(st);
   r1.restore(st);
   for (int s = 50; s < 60; ++s) {
@@ -187,7 +191,9 @@ TEST(DataLoader, BadDataGivesClearErrors) {
     std::vector<std::int32_t> x(kGlobalB * kT), y(kGlobalB * kT);
     for (int s = 0; s < 23 + 11; ++s) dl.next_batch(x.data(), y.data());  // shards 0 and 1 are fine
     msg = error_of([&] { dl.next_batch(x.data(), y.data()); });
-    EXPECT_NE(msg.find("train_000002.bin' changed since the manifest was written"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("train_000002.bin' changed since the manifest was written"),
+              std::string::npos)
+        << msg;
   }
 
   // Ids >= the manifest's vocabulary.
@@ -198,8 +204,11 @@ TEST(DataLoader, BadDataGivesClearErrors) {
     DataLoader dl(c);
     std::vector<std::int32_t> x(kGlobalB * kT), y(kGlobalB * kT);
     msg = "<no error>";
-    for (int s = 0; s < 100 && msg == "<no error>"; ++s) msg = error_of([&] { dl.next_batch(x.data(), y.data()); });
-    EXPECT_NE(msg.find("train_000003.bin': token 0 has id 30000, not below the vocabulary size 25000"), std::string::npos)
+    for (int s = 0; s < 100 && msg == "<no error>"; ++s)
+      msg = error_of([&] { dl.next_batch(x.data(), y.data()); });
+    EXPECT_NE(
+        msg.find("train_000003.bin': token 0 has id 30000, not below the vocabulary size 25000"),
+        std::string::npos)
         << msg;
   }
 
@@ -227,7 +236,10 @@ TEST(DataLoader, BadDataGivesClearErrors) {
   st.global_batch_tokens = 64;
   msg = error_of([&] { dl.restore(st); });
   EXPECT_NE(msg.find("global batch of 64 tokens"), std::string::npos) << msg;
-  msg = error_of([&] { LoaderState::from_json("{\"format\": \"weft-loader-state\", \"version\": 1}", "ckpt/loader.json"); });
+  msg = error_of([&] {
+    LoaderState::from_json("{\"format\": \"weft-loader-state\", \"version\": 1}",
+                           "ckpt/loader.json");
+  });
   EXPECT_NE(msg.find("ckpt/loader.json: malformed"), std::string::npos) << msg;
   m = manifest_read(manifest);
   m.complete = false;

@@ -34,7 +34,9 @@ class TestServer {
     server_.stop();
     thread_.join();
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
   struct Entry {
     std::string path, range;
     int status;
@@ -57,7 +59,8 @@ class TestServer {
 };
 
 std::vector<std::int32_t> run(DataLoader& dl, int B, int T, int steps) {
-  std::vector<std::int32_t> all, x(static_cast<std::size_t>(B * T)), y(static_cast<std::size_t>(B * T));
+  std::vector<std::int32_t> all, x(static_cast<std::size_t>(B * T)),
+      y(static_cast<std::size_t>(B * T));
   for (int s = 0; s < steps; ++s) {
     dl.next_batch(x.data(), y.data());
     all.insert(all.end(), x.begin(), x.end());
@@ -97,14 +100,16 @@ TEST(DataLoaderHttp, RemoteShardsMatchLocalAndAreCached) {
     EXPECT_EQ(e.status, 206) << e.path;
   }
   EXPECT_GE(shard_requests, 3);
-  EXPECT_LE(shard_requests, 3 + 2 * 3);  // about one request per 1 MiB block: 1.2 MB + 18 kB + 1.4 MB
+  EXPECT_LE(shard_requests,
+            3 + 2 * 3);  // about one request per 1 MiB block: 1.2 MB + 18 kB + 1.4 MB
 
   server.clear();
   {
     DataLoader again(c);
     EXPECT_EQ(run(again, c.B, c.T, steps), want);
   }
-  for (const auto& e : server.log()) EXPECT_EQ(e.path, "/manifest.json") << "shard fetched again: " << e.path;
+  for (const auto& e : server.log())
+    EXPECT_EQ(e.path, "/manifest.json") << "shard fetched again: " << e.path;
 }
 
 TEST(DataLoaderHttp, MissingRemoteShardNamesTheUrl) {
@@ -121,8 +126,10 @@ TEST(DataLoaderHttp, MissingRemoteShardNamesTheUrl) {
   DataLoader dl(c);
   std::vector<std::int32_t> x(128), y(128);
   std::string msg = "<no error>";
-  for (int s = 0; s < 40 && msg == "<no error>"; ++s) msg = error_of([&] { dl.next_batch(x.data(), y.data()); });
-  EXPECT_NE(msg.find(server.url("/train_000001.bin") + "': HTTP status 404"), std::string::npos) << msg;
+  for (int s = 0; s < 40 && msg == "<no error>"; ++s)
+    msg = error_of([&] { dl.next_batch(x.data(), y.data()); });
+  EXPECT_NE(msg.find(server.url("/train_000001.bin") + "': HTTP status 404"), std::string::npos)
+      << msg;
   // Nothing listening: a clear I/O error, not a hang.
   msg = error_of([] { http_get_range("http://127.0.0.1:9/x.bin", 0, 10); });
   EXPECT_NE(msg.find("cannot fetch 'http://127.0.0.1:9/x.bin'"), std::string::npos) << msg;
