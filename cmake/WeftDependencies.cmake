@@ -6,7 +6,8 @@ find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
-target_link_libraries(weft_deps INTERFACE Threads::Threads OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 content hashes
+target_link_libraries(weft_deps INTERFACE Threads::Threads OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json OpenSSL::Crypto ${CMAKE_DL_LIBS})
 
 # BLAS: the OpenMP build of OpenBLAS, so BLAS and weft's loops share one thread pool.
 set(BLA_VENDOR OpenBLAS)
@@ -22,7 +23,7 @@ if(NOT WEFT_MPI STREQUAL "OFF")
   if(MPI_C_FOUND)
     set(WEFT_HAVE_MPI ON)
     target_link_libraries(weft_deps INTERFACE MPI::MPI_C)
-    target_compile_definitions(weft_deps INTERFACE WEFT_HAVE_MPI=1)
+    target_compile_definitions(weft_deps INTERFACE WEFT_HAVE_MPI=1 OMPI_SKIP_MPICXX=1)
   elseif(WEFT_MPI STREQUAL "ON")
     message(FATAL_ERROR "WEFT_MPI=ON but MPI was not found. HINT: apt-get install libopenmpi-dev openmpi-bin")
   endif()
@@ -59,8 +60,6 @@ if(NOT WEFT_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-# Data pipeline: SHA-256 checksums of shards (OpenSSL's libcrypto) and remote shards
-# over HTTP range requests (libcurl).
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# Data pipeline: remote shards over HTTP range requests (libcurl).
 find_package(CURL REQUIRED)
-target_link_libraries(weft_deps INTERFACE OpenSSL::Crypto CURL::libcurl)
+target_link_libraries(weft_deps INTERFACE CURL::libcurl)

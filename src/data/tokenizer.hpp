@@ -115,6 +115,12 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;  // immutable after construction
 };
 
+// Splits `text` into consecutive parts of about `target_bytes` each, cut only where a
+// pre-token always starts (in "X\nY" after the '\n', X and Y ASCII non-space), so encoding the
+// parts separately (e.g. on several threads) and concatenating gives exactly
+// encode(text). A text with no such point stays one part. Views into `text`.
+std::vector<std::string_view> tokenizer_split_text(std::string_view text, std::size_t target_bytes);
+
 // A tokenizer named on the command line: "gpt2" → GPT-2's encoder.json + vocab.bpe
 // found in $WEFT_GPT2_DIR, else in tests/fixtures/gpt2 of the source tree the weft
 // executable was built in (searched upwards from the executable); anything else is a

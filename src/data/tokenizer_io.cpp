@@ -122,6 +122,8 @@ std::optional<std::string> base64_decode(std::string_view s) {
   return out;
 }
 
+Tokenizer load_weft_json(const json& j, const std::string& name);
+
 }  // namespace
 
 Tokenizer Tokenizer::load_gpt2(const fs::path& encoder_json, const fs::path& vocab_bpe) {
@@ -215,8 +217,15 @@ Tokenizer Tokenizer::load_tiktoken(const fs::path& ranks_file) {
 }
 
 Tokenizer Tokenizer::load(const fs::path& path) {
-  const json j = parse_json(read_file(path), path);
-  const std::string name = path.string();
+  try {
+    return load_weft_json(parse_json(read_file(path), path), path.string());
+  } catch (const json::exception& e) {  // a field of the wrong JSON type
+    throw input_error(str(path.string(), ": malformed tokenizer file (", e.what(), ")"));
+  }
+}
+
+namespace {
+Tokenizer load_weft_json(const json& j, const std::string& name) {
   if (!j.is_object() || !j.contains("format") || j["format"] != "weft-tokenizer")
     throw input_error(
         str(name, ": not a weft tokenizer file (\"format\" is not \"weft-tokenizer\")"));
@@ -252,12 +261,13 @@ Tokenizer Tokenizer::load(const fs::path& path) {
         throw input_error(str(name, ": special token ", key, " must have id ", n + i));
     }
   }
-  Tokenizer tok = from_ranks(std::move(tokens));
+  Tokenizer tok = Tokenizer::from_ranks(std::move(tokens));
   if (j.contains("content_sha256") && j["content_sha256"] != tok.content_hash())
     throw input_error(
         str(name, ": content does not match its content_sha256 (file changed or corrupt)"));
   return tok;
 }
+}  // namespace
 
 Tokenizer Tokenizer::load_any(const fs::path& path) {
   std::error_code ec;

@@ -4,6 +4,10 @@
 // lead the next word (" world").
 #include "data/tokenizer_pretokenize.hpp"
 
+#include <algorithm>
+
+#include "data/tokenizer.hpp"
+
 namespace weft::data {
 namespace {
 
@@ -95,6 +99,29 @@ std::size_t pretokenize_next(std::string_view s, std::size_t pos,
   }
   if (end == n || count == 1) return end;
   return last_start;
+}
+
+std::vector<std::string_view> tokenizer_split_text(std::string_view s, std::size_t target_bytes) {
+  // Cut between "X\n" and "Y" with X and Y ASCII non-space: the whole text then has
+  // "\n" as a one-character space run followed by a non-space, which the pattern makes
+  // a piece of its own, exactly as it does at the end of a part. (A longer space run
+  // would keep its last space apart only when a non-space follows, so no cut there.)
+  auto safe = [&](std::size_t cut) {
+    if (cut < 2 || s[cut - 1] != '\n') return false;
+    const auto x = static_cast<unsigned char>(s[cut - 2]);
+    const auto y = static_cast<unsigned char>(s[cut]);
+    return x < 0x80 && y < 0x80 && kAscii.cls[x] != unicode::kSpace &&
+           kAscii.cls[y] != unicode::kSpace;
+  };
+  std::vector<std::string_view> parts;
+  std::size_t begin = 0;
+  while (begin < s.size()) {
+    std::size_t cut = std::min(s.size(), begin + std::max<std::size_t>(target_bytes, 1));
+    while (cut < s.size() && !safe(cut)) ++cut;
+    parts.push_back(s.substr(begin, cut - begin));
+    begin = cut;
+  }
+  return parts;
 }
 
 std::vector<std::string_view> pretokenize(std::string_view text) {

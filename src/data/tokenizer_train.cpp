@@ -17,48 +17,26 @@
 namespace weft::data {
 namespace {
 
-struct Chunk {
-  std::size_t text, begin, end;
-};
-
-bool is_ascii_space(unsigned char c) {
-  return c == ' ' || (c >= 9 && c <= 13);
-}
-
-// Splits texts into pieces of about `target` bytes at points where a pre-token always
-// starts: right after '\n' before an ASCII non-space byte (no pattern alternative
-// crosses "\n" followed by a non-space), so chunked counting equals whole-text counting.
-std::vector<Chunk> make_chunks(std::span<const std::string_view> texts, std::size_t target) {
-  std::vector<Chunk> chunks;
-  for (std::size_t t = 0; t < texts.size(); ++t) {
-    const std::string_view s = texts[t];
-    std::size_t begin = 0;
-    while (begin < s.size()) {
-      std::size_t cut = std::min(s.size(), begin + target);
-      while (cut < s.size()) {
-        const auto c = static_cast<unsigned char>(s[cut]);
-        if (s[cut - 1] == '\n' && c < 0x80 && !is_ascii_space(c)) break;
-        ++cut;
-      }
-      chunks.push_back({t, begin, cut});
-      begin = cut;
-    }
-  }
+// Parts of every text, cut where pre-tokens always start, so counting parts on
+// different threads equals counting the whole texts.
+std::vector<std::string_view> make_chunks(std::span<const std::string_view> texts,
+                                          std::size_t target) {
+  std::vector<std::string_view> chunks;
+  for (std::string_view text : texts)
+    for (std::string_view part : tokenizer_split_text(text, target)) chunks.push_back(part);
   return chunks;
 }
 
 using PieceCounts = std::unordered_map<std::string_view, uint64_t>;
 
 PieceCounts count_pieces(std::span<const std::string_view> texts, int threads) {
-  const std::vector<Chunk> chunks = make_chunks(texts, std::size_t{1} << 20);
+  const std::vector<std::string_view> chunks = make_chunks(texts, std::size_t{1} << 20);
   const int n_threads = threads > 0 ? threads : omp_get_max_threads();
   std::vector<PieceCounts> partial(static_cast<std::size_t>(n_threads));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     PieceCounts& mine = partial[static_cast<std::size_t>(omp_get_thread_num())];
-    const Chunk& ch = chunks[c];
-    pretokenize_each(texts[ch.text].substr(ch.begin, ch.end - ch.begin),
-                     [&](std::string_view piece) { ++mine[piece]; });
+    pretokenize_each(chunks[c], [&](std::string_view piece) { ++mine[piece]; });
   }
   PieceCounts total = std::move(partial[0]);
   for (std::size_t i = 1; i < partial.size(); ++i)

@@ -27,16 +27,16 @@ TEST(TokenizerUnicode, TableEqualsRangeListsForEveryCodePoint) {
 TEST(TokenizerUnicode, KnownClasses) {
   const auto& t = unicode::class_table();
   EXPECT_EQ(t.of('a'), unicode::kLetter);
-  EXPECT_EQ(t.of(0x4E2D), unicode::kLetter);   // 中
-  EXPECT_EQ(t.of(0x0663), unicode::kNumber);   // ٣ Arabic-Indic digit
-  EXPECT_EQ(t.of(0x216B), unicode::kNumber);   // Ⅻ (Nl)
-  EXPECT_EQ(t.of(0x00BD), unicode::kNumber);   // ½ (No)
-  EXPECT_EQ(t.of(0x3000), unicode::kSpace);    // ideographic space
-  EXPECT_EQ(t.of(0x0085), unicode::kSpace);    // NEL
-  EXPECT_EQ(t.of(0x001C), unicode::kOther);    // not White_Space (Python's isspace says yes)
-  EXPECT_EQ(t.of(0x200D), unicode::kOther);    // ZWJ
-  EXPECT_EQ(t.of(0x0301), unicode::kOther);    // combining acute (Mn)
-  EXPECT_EQ(t.of(0x1F600), unicode::kOther);   // emoji
+  EXPECT_EQ(t.of(0x4E2D), unicode::kLetter);  // 中
+  EXPECT_EQ(t.of(0x0663), unicode::kNumber);  // ٣ Arabic-Indic digit
+  EXPECT_EQ(t.of(0x216B), unicode::kNumber);  // Ⅻ (Nl)
+  EXPECT_EQ(t.of(0x00BD), unicode::kNumber);  // ½ (No)
+  EXPECT_EQ(t.of(0x3000), unicode::kSpace);   // ideographic space
+  EXPECT_EQ(t.of(0x0085), unicode::kSpace);   // NEL
+  EXPECT_EQ(t.of(0x001C), unicode::kOther);   // not White_Space (Python's isspace says yes)
+  EXPECT_EQ(t.of(0x200D), unicode::kOther);   // ZWJ
+  EXPECT_EQ(t.of(0x0301), unicode::kOther);   // combining acute (Mn)
+  EXPECT_EQ(t.of(0x1F600), unicode::kOther);  // emoji
   EXPECT_EQ(t.of(0xFFFD), unicode::kOther);
 }
 
@@ -44,9 +44,9 @@ TEST(TokenizerUnicode, Utf8DecodeRejectsMalformed) {
   auto dec = [](std::string s) { return unicode::utf8_decode(s, 0); };
   EXPECT_EQ(dec("\xC3\xA9").cp, 0xE9u);
   EXPECT_EQ(dec("\xF0\x9F\x98\x80").cp, 0x1F600u);
-  for (std::string bad : {"\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
-                          "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xC3", "\xE2\x82",
-                          "\xF0\x9F\x98"}) {
+  for (std::string bad :
+       {"\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+        "\xF5\x80\x80\x80", "\xFF", "\xC3", "\xE2\x82", "\xF0\x9F\x98"}) {
     const auto d = dec(bad);
     EXPECT_EQ(d.cp, unicode::kReplacementChar) << bad.size();
     EXPECT_EQ(d.len, 1u);
@@ -72,7 +72,9 @@ TEST(TokenizerPretokenize, GptTwoPatternCases) {
   EXPECT_EQ(pieces(" !'s"), (V{" !'", "s"}));
   EXPECT_EQ(pieces("\t\tx"), (V{"\t", "\t", "x"}));
   EXPECT_EQ(pieces("caf\xC3\xA9 \xE4\xB8\xAD"), (V{"caf\xC3\xA9", " \xE4\xB8\xAD"}));
-  EXPECT_EQ(pieces("a\xC2\xA0" "b"), (V{"a", "\xC2\xA0", "b"}));  // NBSP is \s but not ' '
+  EXPECT_EQ(pieces("a\xC2\xA0"
+                   "b"),
+            (V{"a", "\xC2\xA0", "b"}));  // NBSP is \s but not ' '
   EXPECT_EQ(pieces("\xC2\xA0\xC2\xA0x"), (V{"\xC2\xA0", "\xC2\xA0", "x"}));
 }
 
@@ -80,19 +82,21 @@ TEST(TokenizerPretokenize, InvalidBytesActLikeReplacementChar) {
   // Rule: each invalid byte is pre-tokenised as U+FFFD (class other), bytes kept. So the
   // cuts in a raw string equal the cuts in its lossy copy (invalid byte → U+FFFD).
   std::mt19937 rng(7);
-  const std::string alphabet[] = {"a", "Z", "1", " ", "\n", "'", "s", "!", "\xC3\xA9",
-                                  "\x80", "\xFF", "\xC3", "\xE4\xB8", "\xEF\xBF\xBD"};
+  const std::string alphabet[] = {"a",    "Z",    "1",        " ",           "\n",
+                                  "'",    "s",    "!",        "\xC3\xA9",    "\x80",
+                                  "\xFF", "\xC3", "\xE4\xB8", "\xEF\xBF\xBD"};
   for (int iter = 0; iter < 2000; ++iter) {
     std::string raw;
     const int n = 1 + static_cast<int>(rng() % 20);
     for (int i = 0; i < n; ++i) raw += alphabet[rng() % std::size(alphabet)];
     std::string lossy;
-    std::vector<std::size_t> to_lossy(raw.size() + 1, ~std::size_t{0});  // raw offset → lossy offset
+    std::vector<std::size_t> to_lossy(raw.size() + 1,
+                                      ~std::size_t{0});  // raw offset → lossy offset
     for (std::size_t k = 0; k < raw.size();) {
       const auto d = unicode::utf8_decode(raw, k);
       to_lossy[k] = lossy.size();
       lossy += d.cp == unicode::kReplacementChar && d.len == 1 ? std::string("\xEF\xBF\xBD")
-                                                              : raw.substr(k, d.len);
+                                                               : raw.substr(k, d.len);
       k += d.len;
     }
     std::vector<std::size_t> mapped, cuts_lossy;
@@ -227,7 +231,8 @@ void expect_error(Fn&& fn, std::initializer_list<std::string> parts) {
     ADD_FAILURE() << "expected a weft::Error";
   } catch (const Error& e) {
     for (const auto& p : parts)
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "'" << p << "' not in: " << e.what();
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos)
+          << "'" << p << "' not in: " << e.what();
   }
 }
 
@@ -240,8 +245,12 @@ TEST(TokenizerFiles, OtherVersionIsAClearError) {
   text.replace(text.find(from), from.size(), "\"version\": 2");
   test::write_all(dir.path / "v2.json", text);
   expect_error([&] { (void)Tokenizer::load(dir.path / "v2.json"); }, {"v2.json", "version 2"});
+  test::write_all(dir.path / "typed.json",
+                  "{\"format\": \"weft-tokenizer\", \"version\": 1, \"pattern\": 5}");
+  expect_error([&] { (void)Tokenizer::load(dir.path / "typed.json"); }, {"typed.json"});
   test::write_all(dir.path / "other.json", "{\"format\": \"something-else\"}");
-  expect_error([&] { (void)Tokenizer::load(dir.path / "other.json"); }, {"other.json", "weft-tokenizer"});
+  expect_error([&] { (void)Tokenizer::load(dir.path / "other.json"); },
+               {"other.json", "weft-tokenizer"});
 }
 
 TEST(TokenizerFiles, EditedWeftFileFailsItsHash) {
@@ -256,7 +265,8 @@ TEST(TokenizerFiles, EditedWeftFileFailsItsHash) {
   text.replace(b, to.size(), from);
   text.replace(a, from.size(), to);
   test::write_all(dir.path / "edited.json", text);
-  expect_error([&] { (void)Tokenizer::load(dir.path / "edited.json"); }, {"edited.json", "content_sha256"});
+  expect_error([&] { (void)Tokenizer::load(dir.path / "edited.json"); },
+               {"edited.json", "content_sha256"});
 }
 
 TEST(TokenizerFiles, CorruptGpt2FilesAreClearErrors) {
@@ -274,9 +284,13 @@ TEST(TokenizerFiles, CorruptGpt2FilesAreClearErrors) {
   expect_error([&] { (void)Tokenizer::load_gpt2(dir.path / "wrong_id.json", bpe); },
                {"wrong_id.json", "'the'"});
   test::write_all(dir.path / "vocab.bpe", "#version: 0.2\nĠ t h\n");
-  expect_error([&] { (void)Tokenizer::load_gpt2(WEFT_FIXTURES_DIR "/gpt2/encoder.json", dir.path / "vocab.bpe"); },
-               {"vocab.bpe:2"});
-  expect_error([&] { (void)Tokenizer::load_gpt2(dir.path / "missing.json", bpe); }, {"missing.json"});
+  expect_error(
+      [&] {
+        (void)Tokenizer::load_gpt2(WEFT_FIXTURES_DIR "/gpt2/encoder.json", dir.path / "vocab.bpe");
+      },
+      {"vocab.bpe:2"});
+  expect_error([&] { (void)Tokenizer::load_gpt2(dir.path / "missing.json", bpe); },
+               {"missing.json"});
 }
 
 TEST(TokenizerFiles, ContentHashDependsOnContent) {
@@ -310,6 +324,32 @@ TEST(TokenizerThreads, ManyThreadsEncodeLikeOne) {
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < 8; ++t) EXPECT_TRUE(ok[static_cast<std::size_t>(t)]) << "thread " << t;
+}
+
+}  // namespace
+}  // namespace weft::data
+
+namespace weft::data {
+namespace {
+
+TEST(TokenizerThreads, SplitTextPartsEncodeLikeTheWhole) {
+  const auto& tok = test::gpt2_tokenizer();
+  std::string text = test::read_all(WEFT_FIXTURES_DIR "/tokenizer/adversarial.txt");
+  text += "\n \nx\n\t\ny\n  \n\nz\n\xC2\xA0\nw\n\xFF\nv";  // lines that must not be cut before
+  for (std::size_t target : {1, 7, 64, 1000}) {
+    const auto parts = tokenizer_split_text(text, target);
+    std::vector<uint32_t> ids;
+    std::string joined;
+    for (auto p : parts) {
+      tok.encode_append(p, ids);
+      joined += p;
+    }
+    EXPECT_EQ(joined, text);
+    EXPECT_EQ(ids, tok.encode(text)) << "target " << target;
+    if (target == 7) {
+      EXPECT_GT(parts.size(), 20u);
+    }
+  }
 }
 
 }  // namespace
