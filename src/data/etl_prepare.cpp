@@ -67,7 +67,7 @@ std::string plan_hash(const Plan& plan, const TokenEncoder& enc, std::uint64_t s
     h.update(str(u.source, ",", u.begin, ",", u.end, ",", static_cast<int>(u.split), ",",
                  u.lead_eot, ";"));
   }
-  return h.hex_digest();
+  return h.finish_hex();
 }
 
 // The tokens of one split on their way into shards.
