@@ -6,6 +6,9 @@
 #   bash scripts/setup.sh --preset debug|asan
 #   bash scripts/setup.sh --no-build # packages only
 #   WEFT_SKIP_APT=1 bash scripts/setup.sh   # build only (packages already there)
+#   WEFT_SKIP_NPM=1 ...              # skip the npm modules of weft serve's client tests
+# When node/npm are present, the client tests' npm modules (openai, playwright-core) are
+# installed into tests/serve/js/node_modules (npm registry); without them those tests skip.
 set -euo pipefail
 
 preset=release
@@ -58,6 +61,14 @@ else
   echo "setup: installing ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ${WEFT_SKIP_NPM:-0} != 1 ]] && command -v npm >/dev/null; then
+  if [[ ! -d tests/serve/js/node_modules ]]; then
+    echo "setup: installing the npm modules of weft serve's client tests (tests/serve/js)"
+    npm ci --prefix tests/serve/js --no-audit --no-fund --silent ||
+      echo "setup: npm ci failed; the client tests will be skipped" >&2
+  fi
 fi
 
 if ((build)); then

@@ -247,7 +247,8 @@ struct Server::Impl {
     http.Get("/health", guarded([this](const httplib::Request&, httplib::Response& res) {
       const infer::EngineStats s = server.engine_->stats();
       nlohmann::json j{{"status", "ok"}, {"model", server.options_.model_name},
-                       {"active", active.load()}, {"running", s.running}, {"queued", s.queued}};
+                       {"active", active.load()}, {"running", s.running}, {"queued", s.queued},
+                       {"tokens_generated", s.tokens_generated}};
       res.set_content(j.dump(), "application/json");
     }));
     http.Get("/v1/models", guarded([this](const httplib::Request& req, httplib::Response& res) {
