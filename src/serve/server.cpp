@@ -11,6 +11,8 @@
 #include <deque>
 #include <random>
 
+#include <sys/socket.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -34,6 +36,13 @@ struct StreamState {
 };
 
 }  // namespace
+
+// httplib listens with a backlog of 5, so a burst of clients (64 at once in the load
+// test) overflows the accept queue; listen() again on the bound socket raises it.
+class HttpServer : public httplib::Server {
+ public:
+  void raise_backlog() { ::listen(svr_sock_.load(), SOMAXCONN); }
+};
 
 struct Server::Impl {
   Server& server;
@@ -315,7 +324,9 @@ ServerStats Server::stats() const {
 int Server::start() {
   std::lock_guard<std::mutex> lock(stop_mutex_);
   WEFT_CHECK(!started_, "Server::start called twice");
-  http_ = std::make_unique<httplib::Server>();
+  auto http = std::make_unique<HttpServer>();
+  HttpServer* raw = http.get();
+  http_ = std::move(http);
   const int threads = options_.http_threads > 0 ? options_.http_threads : options_.max_concurrent + 16;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   http_->set_payload_max_length(options_.max_body_bytes);
@@ -329,6 +340,7 @@ int Server::start() {
     throw io_error(str("cannot listen on ", options_.host, ":", port),
                    "is another server using the port? pick one with --port");
   }
+  raw->raise_backlog();
   port_.store(port);
   engine_thread_ = std::thread([this] { engine_->run(); });
   http_thread_ = std::thread([this] { http_->listen_after_bind(); });
