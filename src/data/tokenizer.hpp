@@ -116,7 +116,7 @@ class Tokenizer {
 };
 
 // Splits `text` into consecutive parts of about `target_bytes` each, cut only where a
-// pre-token always starts (after '\n', before an ASCII non-space byte), so encoding the
+// pre-token always starts (in "X\nY" after the '\n', X and Y ASCII non-space), so encoding the
 // parts separately (e.g. on several threads) and concatenating gives exactly
 // encode(text). A text with no such point stays one part. Views into `text`.
 std::vector<std::string_view> tokenizer_split_text(std::string_view text, std::size_t target_bytes);

@@ -102,17 +102,22 @@ std::size_t pretokenize_next(std::string_view s, std::size_t pos,
 }
 
 std::vector<std::string_view> tokenizer_split_text(std::string_view s, std::size_t target_bytes) {
-  // No alternative of the pattern matches across "\n" followed by a non-space: the
-  // space runs stop at the non-space and ` ?X+` only takes an ASCII space before X.
+  // Cut between "X\n" and "Y" with X and Y ASCII non-space: the whole text then has
+  // "\n" as a one-character space run followed by a non-space, which the pattern makes
+  // a piece of its own, exactly as it does at the end of a part. (A longer space run
+  // would keep its last space apart only when a non-space follows, so no cut there.)
+  auto safe = [&](std::size_t cut) {
+    if (cut < 2 || s[cut - 1] != '\n') return false;
+    const auto x = static_cast<unsigned char>(s[cut - 2]);
+    const auto y = static_cast<unsigned char>(s[cut]);
+    return x < 0x80 && y < 0x80 && kAscii.cls[x] != unicode::kSpace &&
+           kAscii.cls[y] != unicode::kSpace;
+  };
   std::vector<std::string_view> parts;
   std::size_t begin = 0;
   while (begin < s.size()) {
     std::size_t cut = std::min(s.size(), begin + std::max<std::size_t>(target_bytes, 1));
-    while (cut < s.size()) {
-      const auto c = static_cast<unsigned char>(s[cut]);
-      if (s[cut - 1] == '\n' && c < 0x80 && kAscii.cls[c] != unicode::kSpace) break;
-      ++cut;
-    }
+    while (cut < s.size() && !safe(cut)) ++cut;
     parts.push_back(s.substr(begin, cut - begin));
     begin = cut;
   }

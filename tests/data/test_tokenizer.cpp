@@ -328,3 +328,29 @@ TEST(TokenizerThreads, ManyThreadsEncodeLikeOne) {
 
 }  // namespace
 }  // namespace weft::data
+
+namespace weft::data {
+namespace {
+
+TEST(TokenizerThreads, SplitTextPartsEncodeLikeTheWhole) {
+  const auto& tok = test::gpt2_tokenizer();
+  std::string text = test::read_all(WEFT_FIXTURES_DIR "/tokenizer/adversarial.txt");
+  text += "\n \nx\n\t\ny\n  \n\nz\n\xC2\xA0\nw\n\xFF\nv";  // lines that must not be cut before
+  for (std::size_t target : {1, 7, 64, 1000}) {
+    const auto parts = tokenizer_split_text(text, target);
+    std::vector<uint32_t> ids;
+    std::string joined;
+    for (auto p : parts) {
+      tok.encode_append(p, ids);
+      joined += p;
+    }
+    EXPECT_EQ(joined, text);
+    EXPECT_EQ(ids, tok.encode(text)) << "target " << target;
+    if (target == 7) {
+      EXPECT_GT(parts.size(), 20u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace weft::data
