@@ -24,10 +24,14 @@ double now_s() {
 
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kError: return "error";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
+    case FinishReason::kError:
+      return "error";
   }
   return "error";
 }
@@ -53,7 +57,8 @@ Engine::Engine(const model::GptConfig& config, const float* params, const Engine
     : config_(config), options_(options) {
   config_.validate();
   max_seq_ = options.max_seq > 0 ? options.max_seq : config_.max_seq;
-  if (options.max_batch < 1) throw config_error(str("engine: max_batch must be >= 1 (got ", options.max_batch, ")"));
+  if (options.max_batch < 1)
+    throw config_error(str("engine: max_batch must be >= 1 (got ", options.max_batch, ")"));
   if (max_seq_ < 2 || max_seq_ > config_.max_seq)
     throw config_error(str("engine: max_seq ", max_seq_, " must be in [2, ", config_.max_seq,
                            "] (the model's context)"));
@@ -118,17 +123,19 @@ std::string Engine::validate(const GenerationRequest& r) const {
   if (r.prompt.empty()) return "the prompt is empty (need at least one token)";
   for (std::size_t i = 0; i < r.prompt.size(); ++i)
     if (r.prompt[i] < 0 || r.prompt[i] >= config_.vocab)
-      return str("prompt token ", i, " has id ", r.prompt[i], ", outside the model's vocabulary [0, ",
-                 config_.vocab, ")");
+      return str("prompt token ", i, " has id ", r.prompt[i],
+                 ", outside the model's vocabulary [0, ", config_.vocab, ")");
   if (static_cast<int>(r.prompt.size()) >= max_seq_)
     return str("the prompt has ", r.prompt.size(), " tokens; the context holds ", max_seq_,
                " (prompt + at least one generated token)");
   if (r.max_tokens < 1) return str("max_tokens must be >= 1 (got ", r.max_tokens, ")");
   const SamplingParams& s = r.sampling;
-  if (!(s.temperature >= 0.0f) || !std::isfinite(s.temperature)) return str("temperature must be >= 0 (got ", s.temperature, ")");
+  if (!(s.temperature >= 0.0f) || !std::isfinite(s.temperature))
+    return str("temperature must be >= 0 (got ", s.temperature, ")");
   if (s.top_k < 0) return str("top_k must be >= 0 (got ", s.top_k, ")");
   if (!(s.top_p > 0.0f)) return str("top_p must be > 0 (got ", s.top_p, ")");
-  if (!(s.repetition_penalty > 0.0f)) return str("repetition_penalty must be > 0 (got ", s.repetition_penalty, ")");
+  if (!(s.repetition_penalty > 0.0f))
+    return str("repetition_penalty must be > 0 (got ", s.repetition_penalty, ")");
   if (!r.stop_strings.empty() && !r.token_text) return "stop strings need a token_text function";
   for (const auto& st : r.stop_tokens)
     if (st.empty()) return "a stop token sequence is empty";
@@ -290,7 +297,9 @@ bool Engine::step() {
     const float* z = logits.data() + i * static_cast<std::size_t>(Vp);
     std::copy_n(z, V, row.data());
     const std::int32_t tok = sample_token(row, a.seen, a.req.sampling, a.rng);
-    if (a.req.logprobs) a.logprobs.push_back(static_cast<float>(token_logprob({z, static_cast<std::size_t>(V)}, tok)));
+    if (a.req.logprobs)
+      a.logprobs.push_back(
+          static_cast<float>(token_logprob({z, static_cast<std::size_t>(V)}, tok)));
     if (a.first_token_time == 0) a.first_token_time = t;
     a.generated.push_back(tok);
     a.seen.push_back(tok);

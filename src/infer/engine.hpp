@@ -5,7 +5,8 @@
 // Threads: ONE thread owns an Engine (constructs it, calls step()/run()/generate()).
 // submit(), cancel flags and stop() may be used from any thread. Callbacks of a
 // request (on_token, on_done) run on the owner thread, between decode steps: keep
-// them short and never call the engine's owner-thread methods from them.
+// them short, never throw from them, and never call the engine's owner-thread
+// methods from them (submit() and setting cancel flags are fine).
 // Each step admits queued requests into free slots (their prompt is prefilled in
 // the same forward pass as the running requests' next tokens), then samples one
 // token for every running request.
@@ -56,7 +57,7 @@ struct GenerationResult {
 struct GenerationRequest {
   std::vector<std::int32_t> prompt;  // >= 1 token; prompt + max_tokens <= engine max_seq
   SamplingParams sampling;
-  int max_tokens = 256;              // generated tokens at most (>= 1)
+  int max_tokens = 256;  // generated tokens at most (>= 1)
   // Generation stops when the output ends with one of these token sequences...
   std::vector<std::vector<std::int32_t>> stop_tokens;
   // ...or when the output's text contains one of these strings. Needs token_text.
@@ -73,12 +74,12 @@ struct GenerationRequest {
   // Set to true from any thread to stop the request at the next step (finish
   // "cancelled"; the tokens so far are kept). May be null.
   std::shared_ptr<std::atomic<bool>> cancel;
-  bool logprobs = false;             // fill GenerationResult::logprobs
+  bool logprobs = false;  // fill GenerationResult::logprobs
 };
 
 struct EngineOptions {
-  int max_batch = 8;   // KV-cache slots = requests decoded at once
-  int max_seq = 0;     // tokens per slot (prompt + output); 0 = the model's max_seq
+  int max_batch = 8;     // KV-cache slots = requests decoded at once
+  int max_seq = 0;       // tokens per slot (prompt + output); 0 = the model's max_seq
   int max_queue = 1024;  // submit() beyond this many waiting requests fails the request
 };
 
@@ -86,8 +87,8 @@ struct EngineStats {
   long steps = 0;             // forward passes run
   long tokens_generated = 0;  // over all requests
   long prefill_tokens = 0;
-  int running = 0;            // requests in slots now
-  int queued = 0;             // waiting for a slot
+  int running = 0;  // requests in slots now
+  int queued = 0;   // waiting for a slot
 };
 
 class Engine {

@@ -10,20 +10,33 @@
 #include "kernels/cpu/gelu.hpp"
 #include "kernels/cpu/layernorm.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/matmul_rows.hpp"
 #include "kernels/cpu/residual.hpp"
 #include "model/param_layout.hpp"
 
 namespace weft::infer {
+namespace {
+// Decode steps (few rows) stream the weights once; prefills use sgemm.
+void linear(float* out, const float* inp, const float* w, const float* b, int N, int C, int OC) {
+  if (N <= cpu::kMatmulRowsMax)
+    cpu::matmul_rows_forward(out, inp, w, b, N, C, OC);
+  else
+    cpu::matmul_forward(out, inp, w, b, N, C, OC);
+}
+}  // namespace
 
 KvDecoder::KvDecoder(const model::GptConfig& config, const float* params, int max_slots,
                      int max_seq, int max_rows)
-    : config_(config), params_(params), max_slots_(max_slots), max_seq_(max_seq),
+    : config_(config),
+      params_(params),
+      max_slots_(max_slots),
+      max_seq_(max_seq),
       max_rows_(max_rows) {
   config_.validate();
   if (max_slots < 1 || max_rows < 1 || max_seq < 1 || max_seq > config_.max_seq)
-    throw config_error(str("KV decoder: need slots >= 1, rows >= 1 and 1 <= max_seq <= ",
-                           config_.max_seq, " (got slots=", max_slots, " max_seq=", max_seq,
-                           " rows=", max_rows, ")"));
+    throw config_error(
+        str("KV decoder: need slots >= 1, rows >= 1 and 1 <= max_seq <= ", config_.max_seq,
+            " (got slots=", max_slots, " max_seq=", max_seq, " rows=", max_rows, ")"));
   const std::size_t L = config_.n_layer, C = config_.n_embd, R = max_rows;
   const std::size_t cache = L * max_slots * max_seq * C;
   k_cache_.allocate(cache, false);
@@ -36,7 +49,8 @@ KvDecoder::KvDecoder(const model::GptConfig& config, const float* params, int ma
   atty_.allocate(R * C);
   proj_.allocate(R * C);
   fch_.allocate(R * 4 * C);
-  logits_.allocate(static_cast<std::size_t>(max_slots) * config_.padded_vocab);  // grows for all_logits
+  logits_.allocate(static_cast<std::size_t>(max_slots) *
+                   config_.padded_vocab);  // grows for all_logits
   row_slot_.allocate(R);
   row_pos_.allocate(R);
   row_tok_.allocate(R);
@@ -81,30 +95,32 @@ std::span<const float> KvDecoder::forward(std::span<const DecodeChunk> chunks, b
     const std::size_t lC = static_cast<std::size_t>(l) * C;
     float* kc = k_cache_.data() + l * layer_cache;
     float* vc = v_cache_.data() + l * layer_cache;
-    cpu::layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, p.ln1w + lC, p.ln1b + lC, N, C);
-    cpu::matmul_forward(qkv_.data(), ln_.data(), p.qkvw + lC * 3 * C, p.qkvb + 3 * lC, N, C, 3 * C);
+    cpu::layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, p.ln1w + lC, p.ln1b + lC, N,
+                           C);
+    linear(qkv_.data(), ln_.data(), p.qkvw + lC * 3 * C, p.qkvb + 3 * lC, N, C, 3 * C);
     cpu::kv_cache_write(kc, vc, qkv_.data(), row_slot_.data(), row_pos_.data(), N, C, NH, max_seq_);
     cpu::attention_decode_forward(atty_.data(), qkv_.data(), kc, vc, row_slot_.data(),
                                   row_pos_.data(), N, C, NH, max_seq_);
-    cpu::matmul_forward(proj_.data(), atty_.data(), p.attprojw + lC * C, p.attprojb + lC, N, C, C);
+    linear(proj_.data(), atty_.data(), p.attprojw + lC * C, p.attprojb + lC, N, C, C);
     cpu::add_inplace(x, proj_.data(), NC);
-    cpu::layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, p.ln2w + lC, p.ln2b + lC, N, C);
-    cpu::matmul_forward(fch_.data(), ln_.data(), p.fcw + lC * 4 * C, p.fcb + 4 * lC, N, C, 4 * C);
+    cpu::layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, p.ln2w + lC, p.ln2b + lC, N,
+                           C);
+    linear(fch_.data(), ln_.data(), p.fcw + lC * 4 * C, p.fcb + 4 * lC, N, C, 4 * C);
     cpu::gelu_forward(fch_.data(), fch_.data(), 4 * NC);
-    cpu::matmul_forward(proj_.data(), fch_.data(), p.fcprojw + lC * 4 * C, p.fcprojb + lC, N,
-                        4 * C, C);
+    linear(proj_.data(), fch_.data(), p.fcprojw + lC * 4 * C, p.fcprojb + lC, N, 4 * C, C);
     cpu::add_inplace(x, proj_.data(), NC);
   }
   // Final LayerNorm and the tied LM head, only for the rows whose logits are wanted.
   for (int i = 0; i < n_out; ++i) {
     const int n = out_rows_.data()[i];
-    if (n != i) std::memmove(x + static_cast<std::size_t>(i) * C, x + static_cast<std::size_t>(n) * C,
-                             C * sizeof(float));
+    if (n != i)
+      std::memmove(x + static_cast<std::size_t>(i) * C, x + static_cast<std::size_t>(n) * C,
+                   C * sizeof(float));
   }
   if (logits_.size() < static_cast<std::size_t>(n_out) * Vp)
     logits_.allocate(static_cast<std::size_t>(n_out) * Vp, false);
   cpu::layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, p.lnfw, p.lnfb, n_out, C);
-  cpu::matmul_forward(logits_.data(), ln_.data(), p.wte, nullptr, n_out, C, Vp);
+  linear(logits_.data(), ln_.data(), p.wte, nullptr, n_out, C, Vp);
   return {logits_.data(), static_cast<std::size_t>(n_out) * Vp};
 }
 

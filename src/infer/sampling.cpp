@@ -71,7 +71,8 @@ void apply_top_p(std::span<float> logits, float top_p) {
   const std::vector<double> p = softmax_double(logits);
   std::vector<std::int32_t> order(logits.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return p[a] > p[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::int32_t a, std::int32_t b) { return p[a] > p[b]; });
   double mass = 0.0;
   std::size_t keep = 0;
   while (keep < order.size()) {

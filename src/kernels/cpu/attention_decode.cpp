@@ -18,12 +18,13 @@ void kv_cache_write(float* k_cache, float* v_cache, const float* qkv, const int3
   const int hs = C / NH;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n) {
-    WEFT_CHECK(pos[n] >= 0 && pos[n] < maxT, "position ", pos[n], " outside the cache (", maxT, ")");
+    WEFT_CHECK(pos[n] >= 0 && pos[n] < maxT, "position ", pos[n], " outside the cache (", maxT,
+               ")");
     const float* k = qkv + static_cast<std::size_t>(n) * 3 * C + C;
     const float* v = k + C;
     for (int h = 0; h < NH; ++h) {
-      const std::size_t at =
-          ((static_cast<std::size_t>(slot[n]) * NH + h) * maxT + pos[n]) * static_cast<std::size_t>(hs);
+      const std::size_t at = ((static_cast<std::size_t>(slot[n]) * NH + h) * maxT + pos[n]) *
+                             static_cast<std::size_t>(hs);
       for (int i = 0; i < hs; ++i) {
         k_cache[at + i] = k[h * hs + i];
         v_cache[at + i] = v[h * hs + i];
@@ -33,8 +34,8 @@ void kv_cache_write(float* k_cache, float* v_cache, const float* qkv, const int3
 }
 
 void attention_decode_forward(float* out, const float* qkv, const float* k_cache,
-                              const float* v_cache, const int32_t* slot, const int32_t* pos,
-                              int N, int C, int NH, int maxT) {
+                              const float* v_cache, const int32_t* slot, const int32_t* pos, int N,
+                              int C, int NH, int maxT) {
   WEFT_CHECK(C % NH == 0, "C=", C, " NH=", NH);
   const int hs = C / NH;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));

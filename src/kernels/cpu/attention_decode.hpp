@@ -19,7 +19,7 @@ void kv_cache_write(float* k_cache, float* v_cache, const float* qkv, const int3
 //   Σ_{s<=pos[n]} softmax_s(q·k_s / sqrt(hs)) · v_s  over cache slot slot[n].
 // qkv (N, 3C) (only q read); caches as above, holding positions 0..pos[n] of each slot.
 void attention_decode_forward(float* out, const float* qkv, const float* k_cache,
-                              const float* v_cache, const int32_t* slot, const int32_t* pos,
-                              int N, int C, int NH, int maxT);
+                              const float* v_cache, const int32_t* slot, const int32_t* pos, int N,
+                              int C, int NH, int maxT);
 
 }  // namespace weft::cpu
