@@ -20,8 +20,8 @@
 #include "serve/api_error.hpp"
 #include "serve/api_request.hpp"
 #include "serve/api_response.hpp"
-#include "serve/chat_prompt.hpp"
 #include "serve/web_page.hpp"
+#include "data/chat_template.hpp"
 
 namespace weft::serve {
 namespace {
@@ -99,7 +99,7 @@ struct Server::Impl {
   // Tokens of the request's prompt (chat template or plain text).
   std::vector<std::int32_t> prompt_tokens(const ApiRequest& r) const {
     const data::Tokenizer& tok = server.tokenizer_;
-    std::vector<std::uint32_t> ids = r.kind == ApiKind::kChat ? chat_prompt_tokens(tok, r.messages)
+    std::vector<std::uint32_t> ids = r.kind == ApiKind::kChat ? data::chat_render_prompt(tok, r.messages)
                                                               : tok.encode(r.prompt);
     if (ids.empty()) ids.push_back(tok.eot_id());  // an empty prompt starts a new document
     return {ids.begin(), ids.end()};
