@@ -3,8 +3,8 @@
 # The client tests are skipped (exit 77, SKIP in ctest) when node, the npm modules
 # (npm ci --prefix tests/serve/js; scripts/setup.sh does it when node is present) or
 # /usr/bin/chromium are absent.
-if(TARGET bench_serve)
-  add_test(NAME ServeLoad COMMAND bench_serve --concurrency 64 --max-tokens 16)
+if(WEFT_BUILD_BENCH)  # bench/ is added after tests/: refer to the target by generator expression
+  add_test(NAME ServeLoad COMMAND $<TARGET_FILE:bench_serve> --concurrency 64 --max-tokens 16)
   set_tests_properties(ServeLoad PROPERTIES TIMEOUT 120 ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE")
 endif()
 
