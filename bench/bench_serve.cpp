@@ -39,12 +39,14 @@ Outcome one_request(const std::string& host, int port, int max_tokens, int i) {
   req.method = "POST";
   req.path = "/v1/chat/completions";
   req.set_header("Content-Type", "application/json");
-  req.body = nlohmann::json{{"model", "weft"},
-                            {"messages", {{{"role", "user"}, {"content", "Request number " + std::to_string(i)}}}},
-                            {"max_tokens", max_tokens},
-                            {"stream", true},
-                            {"stream_options", {{"include_usage", true}}}}
-                 .dump();
+  req.body = nlohmann::json{
+      {"model", "weft"},
+      {"messages", {{{"role", "user"}, {"content", "Request number " + std::to_string(i)}}}},
+      {"max_tokens", max_tokens},
+      {"stream", true},
+      {"stream_options",
+       {{"include_usage",
+         true}}}}.dump();
   std::string body;
   const auto t0 = Clock::now();
   bool first = true;
@@ -83,7 +85,8 @@ Outcome one_request(const std::string& host, int port, int max_tokens, int i) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  const std::size_t k =
+      std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[k];
 }
 
@@ -95,15 +98,23 @@ int main(int argc, char** argv) {
   int url_port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--concurrency") concurrency = std::stoi(v);
-    else if (a == "--max-tokens") max_tokens = std::stoi(v);
-    else if (a == "--max-batch") max_batch = std::stoi(v);
-    else if (a == "--rounds") rounds = std::stoi(v);
-    else if (a == "--tokenizer") tokenizer = v;
-    else if (a == "--port") url_port = std::stoi(v), url_host = "127.0.0.1";
+    if (a == "--concurrency")
+      concurrency = std::stoi(v);
+    else if (a == "--max-tokens")
+      max_tokens = std::stoi(v);
+    else if (a == "--max-batch")
+      max_batch = std::stoi(v);
+    else if (a == "--rounds")
+      rounds = std::stoi(v);
+    else if (a == "--tokenizer")
+      tokenizer = v;
+    else if (a == "--port")
+      url_port = std::stoi(v), url_host = "127.0.0.1";
     else {
-      std::fprintf(stderr, "usage: bench_serve [--concurrency N] [--max-tokens N] [--max-batch N] [--rounds N] "
-                           "[--tokenizer SPEC] [--port P (an already running weft serve on 127.0.0.1)]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_serve [--concurrency N] [--max-tokens N] [--max-batch N] [--rounds N] "
+          "[--tokenizer SPEC] [--port P (an already running weft serve on 127.0.0.1)]\n");
       return 2;
     }
   }
@@ -113,7 +124,8 @@ int main(int argc, char** argv) {
     weft::infer::EngineOptions eo;
     eo.max_batch = max_batch;
     eo.max_queue = concurrency + 16;
-    auto engine = weft::serve::serve_load_engine({"random", static_cast<int>(tok.vocab_size()), 256, 1}, eo);
+    auto engine =
+        weft::serve::serve_load_engine({"random", static_cast<int>(tok.vocab_size()), 256, 1}, eo);
     weft::serve::ServerOptions so;
     so.port = 0;
     so.max_concurrent = concurrency;
@@ -121,16 +133,20 @@ int main(int argc, char** argv) {
     url_host = "127.0.0.1";
     url_port = server->start();
   }
-  std::printf("bench_serve: %d concurrent streaming chat requests x %d rounds, max_tokens %d, engine max_batch %d, "
-              "tiny random GPT (L=2 C=64), loopback\n",
-              concurrency, rounds, max_tokens, max_batch);
+  std::printf(
+      "bench_serve: %d concurrent streaming chat requests x %d rounds, max_tokens %d, engine "
+      "max_batch %d, "
+      "tiny random GPT (L=2 C=64), loopback\n",
+      concurrency, rounds, max_tokens, max_batch);
   std::vector<Outcome> outcomes;
   const auto t0 = Clock::now();
   for (int r = 0; r < rounds; ++r) {
     std::vector<Outcome> round(static_cast<std::size_t>(concurrency));
     std::vector<std::thread> threads;
     for (int i = 0; i < concurrency; ++i)
-      threads.emplace_back([&, i] { round[static_cast<std::size_t>(i)] = one_request(url_host, url_port, max_tokens, i); });
+      threads.emplace_back([&, i] {
+        round[static_cast<std::size_t>(i)] = one_request(url_host, url_port, max_tokens, i);
+      });
     for (auto& t : threads) t.join();
     outcomes.insert(outcomes.end(), round.begin(), round.end());
   }
@@ -147,8 +163,10 @@ int main(int argc, char** argv) {
     ttft.push_back(o.ttft_s * 1e3);
   }
   std::printf("requests %zu  failed %d  wall %.2f s\n", outcomes.size(), failed, wall);
-  std::printf("time to first token: p50 %.1f ms  p99 %.1f ms\n", percentile(ttft, 0.5), percentile(ttft, 0.99));
-  std::printf("generated %ld tokens: %.0f tokens/s over all streams\n", tokens, static_cast<double>(tokens) / wall);
+  std::printf("time to first token: p50 %.1f ms  p99 %.1f ms\n", percentile(ttft, 0.5),
+              percentile(ttft, 0.99));
+  std::printf("generated %ld tokens: %.0f tokens/s over all streams\n", tokens,
+              static_cast<double>(tokens) / wall);
   if (server) server->stop();
   return failed == 0 ? 0 : 1;
 }

@@ -45,8 +45,9 @@ int run_serve(const Options& o) {
   weft::serve::Server server(std::move(engine), std::move(tok), so);
   const int port = server.start();
   // The first line on stdout: scripts and tests read the port from it.
-  std::printf("weft serve: listening on http://%s:%d (model '%s': %s, context %d)\n", so.host.c_str(), port,
-              so.model_name.c_str(), describe.c_str(), server.context_length());
+  std::printf("weft serve: listening on http://%s:%d (model '%s': %s, context %d)\n",
+              so.host.c_str(), port, so.model_name.c_str(), describe.c_str(),
+              server.context_length());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -57,22 +58,29 @@ int run_serve(const Options& o) {
 
 std::function<int()> setup_serve(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  app.add_option("--model", o->model, "llm.c .bin checkpoint, or 'random' (a tiny random GPT for trying the API)")
+  app.add_option("--model", o->model,
+                 "llm.c .bin checkpoint, or 'random' (a tiny random GPT for trying the API)")
       ->required();
-  app.add_option("--tokenizer", o->tokenizer,
-                 "gpt2 (GPT-2's files), a weft tokenizer .json, a folder with encoder.json + vocab.bpe, "
-                 "or a tiktoken rank file")
+  app.add_option(
+         "--tokenizer", o->tokenizer,
+         "gpt2 (GPT-2's files), a weft tokenizer .json, a folder with encoder.json + vocab.bpe, "
+         "or a tiktoken rank file")
       ->capture_default_str();
-  app.add_option("--host", o->server.host, "address to bind (loopback by default)")->capture_default_str();
-  app.add_option("--port", o->server.port, "TCP port; 0 = any free port (printed)")->capture_default_str();
+  app.add_option("--host", o->server.host, "address to bind (loopback by default)")
+      ->capture_default_str();
+  app.add_option("--port", o->server.port, "TCP port; 0 = any free port (printed)")
+      ->capture_default_str();
   app.add_option("--api-key", o->server.api_key, "require 'Authorization: Bearer <key>' on /v1/*");
-  app.add_option("--name", o->server.model_name, "model id clients must send")->capture_default_str();
+  app.add_option("--name", o->server.model_name, "model id clients must send")
+      ->capture_default_str();
   app.add_option("--context", o->context, "tokens per sequence (0 = the model's; 256 for random)");
   app.add_option("--max-batch", o->max_batch, "sequences decoded together")->capture_default_str();
   app.add_option("--max-concurrent", o->server.max_concurrent, "requests in flight before 429")
       ->capture_default_str();
-  app.add_option("--max-body-kib", o->max_body_kib, "request body limit in KiB (413 above)")->capture_default_str();
-  app.add_option("--default-max-tokens", o->server.default_max_tokens, "max_tokens when a request gives none")
+  app.add_option("--max-body-kib", o->max_body_kib, "request body limit in KiB (413 above)")
+      ->capture_default_str();
+  app.add_option("--default-max-tokens", o->server.default_max_tokens,
+                 "max_tokens when a request gives none")
       ->capture_default_str();
   app.add_option("--seed", o->seed, "init seed of --model random")->capture_default_str();
   app.add_flag("--log-requests", o->server.log_requests, "log one line per request");

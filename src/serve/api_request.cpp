@@ -36,8 +36,9 @@ long long get_integer(const json& obj, const char* name, long long lo, long long
   if (!v.is_number_integer())
     throw bad_param(name, std::string("'") + name + "' must be an integer");
   // Unsigned values above int64 compare as huge; read both kinds safely.
-  if (v.is_number_unsigned() && v.get<unsigned long long>() >
-                                    static_cast<unsigned long long>(std::numeric_limits<long long>::max()))
+  if (v.is_number_unsigned() &&
+      v.get<unsigned long long>() >
+          static_cast<unsigned long long>(std::numeric_limits<long long>::max()))
     throw bad_param(name, std::string("'") + name + "' is out of range");
   const long long x = v.get<long long>();
   if (x < lo || x > hi)
@@ -76,7 +77,9 @@ std::string message_content(const json& content, const std::string& param) {
 
 std::vector<data::ChatMessage> parse_messages(const json& body) {
   const json* msgs = field(body, "messages");
-  if (!msgs) throw bad_param("messages", "missing required parameter 'messages'", "missing_required_parameter");
+  if (!msgs)
+    throw bad_param("messages", "missing required parameter 'messages'",
+                    "missing_required_parameter");
   if (!msgs->is_array()) throw bad_param("messages", "'messages' must be an array");
   if (msgs->empty()) throw bad_param("messages", "'messages' must hold at least one message");
   std::vector<data::ChatMessage> out;
@@ -89,9 +92,12 @@ std::vector<data::ChatMessage> parse_messages(const json& body) {
       throw bad_param(p + ".role", p + " needs a string 'role'");
     const std::string r = role->get<std::string>();
     data::ChatMessage msg;
-    if (r == "system" || r == "developer") msg.role = data::ChatRole::kSystem;
-    else if (r == "user") msg.role = data::ChatRole::kUser;
-    else if (r == "assistant") msg.role = data::ChatRole::kAssistant;
+    if (r == "system" || r == "developer")
+      msg.role = data::ChatRole::kSystem;
+    else if (r == "user")
+      msg.role = data::ChatRole::kUser;
+    else if (r == "assistant")
+      msg.role = data::ChatRole::kAssistant;
     else
       throw bad_param(p + ".role", "unsupported role '" + r +
                                        "' (expected system, developer, user or assistant)");
@@ -109,12 +115,14 @@ std::vector<data::ChatMessage> parse_messages(const json& body) {
 
 std::string parse_prompt(const json& body) {
   const json* prompt = field(body, "prompt");
-  if (!prompt) throw bad_param("prompt", "missing required parameter 'prompt'", "missing_required_parameter");
+  if (!prompt)
+    throw bad_param("prompt", "missing required parameter 'prompt'", "missing_required_parameter");
   if (prompt->is_string()) return prompt->get<std::string>();
   if (prompt->is_array()) {
     if (prompt->size() == 1 && (*prompt)[0].is_string()) return (*prompt)[0].get<std::string>();
-    throw bad_param("prompt", "'prompt' must be a string or an array of exactly one string "
-                              "(batched and token-id prompts are not supported)");
+    throw bad_param("prompt",
+                    "'prompt' must be a string or an array of exactly one string "
+                    "(batched and token-id prompts are not supported)");
   }
   throw bad_param("prompt", "'prompt' must be a string");
 }
@@ -144,23 +152,29 @@ std::vector<std::string> parse_stop(const json& body) {
 ApiRequest parse_api_request(std::string_view body, ApiKind kind) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded())
-    throw ApiError(400, "the request body is not valid JSON", "invalid_request_error", "", "invalid_json");
+    throw ApiError(400, "the request body is not valid JSON", "invalid_request_error", "",
+                   "invalid_json");
   if (!j.is_object())
-    throw ApiError(400, "the request body must be a JSON object", "invalid_request_error", "", "invalid_json");
+    throw ApiError(400, "the request body must be a JSON object", "invalid_request_error", "",
+                   "invalid_json");
 
   ApiRequest r;
   r.kind = kind;
   const json* model = field(j, "model");
-  if (!model) throw bad_param("model", "missing required parameter 'model'", "missing_required_parameter");
+  if (!model)
+    throw bad_param("model", "missing required parameter 'model'", "missing_required_parameter");
   if (!model->is_string()) throw bad_param("model", "'model' must be a string");
   r.model = model->get<std::string>();
 
-  if (kind == ApiKind::kChat) r.messages = parse_messages(j);
-  else r.prompt = parse_prompt(j);
+  if (kind == ApiKind::kChat)
+    r.messages = parse_messages(j);
+  else
+    r.prompt = parse_prompt(j);
 
   const char* max_name = field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
   if (field(j, max_name)) r.max_tokens = static_cast<int>(get_integer(j, max_name, 1, 1 << 30));
-  if (field(j, "temperature")) r.temperature = static_cast<float>(get_number(j, "temperature", 0, 2));
+  if (field(j, "temperature"))
+    r.temperature = static_cast<float>(get_number(j, "temperature", 0, 2));
   if (field(j, "top_p")) {
     r.top_p = static_cast<float>(get_number(j, "top_p", 0, 1));
     if (r.top_p <= 0) throw bad_param("top_p", "'top_p' must be greater than 0");
@@ -172,8 +186,8 @@ ApiRequest parse_api_request(std::string_view body, ApiKind kind) {
   if (field(j, "presence_penalty")) get_number(j, "presence_penalty", -2, 2);
   if (field(j, "frequency_penalty")) get_number(j, "frequency_penalty", -2, 2);
   if (field(j, "seed"))
-    r.seed = static_cast<std::uint64_t>(get_integer(j, "seed", std::numeric_limits<long long>::min(),
-                                                    std::numeric_limits<long long>::max()));
+    r.seed = static_cast<std::uint64_t>(get_integer(
+        j, "seed", std::numeric_limits<long long>::min(), std::numeric_limits<long long>::max()));
   if (field(j, "n") && get_integer(j, "n", 1, 128) != 1)
     throw bad_param("n", "only n = 1 is supported");
   if (field(j, "logprobs")) {

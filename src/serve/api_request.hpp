@@ -28,8 +28,8 @@ struct ApiRequest {
   float repetition_penalty = 1.0f;          // extension: > 0, 1 = off
   std::optional<std::uint64_t> seed;
   bool stream = false;
-  bool include_usage = false;               // stream_options.include_usage
-  std::vector<std::string> stop;            // <= 4 non-empty strings
+  bool include_usage = false;     // stream_options.include_usage
+  std::vector<std::string> stop;  // <= 4 non-empty strings
 };
 
 // Parses `body` (the raw request bytes). Throws ApiError (400) with `param` set to the

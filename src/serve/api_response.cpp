@@ -19,7 +19,8 @@ json usage_json(const infer::Usage& u) {
 }
 
 json head(const ResponseMeta& meta, const char* object) {
-  return json{{"id", meta.id}, {"object", object}, {"created", meta.created}, {"model", meta.model}};
+  return json{
+      {"id", meta.id}, {"object", object}, {"created", meta.created}, {"model", meta.model}};
 }
 
 }  // namespace
@@ -44,8 +45,7 @@ std::string chunk_frame(const ResponseMeta& meta, std::string_view text, bool fi
                         const char* finish_reason) {
   const bool chat = meta.kind == ApiKind::kChat;
   json j = head(meta, chat ? "chat.completion.chunk" : "text_completion");
-  json choice{{"index", 0},
-              {"finish_reason", finish_reason ? json(finish_reason) : json(nullptr)}};
+  json choice{{"index", 0}, {"finish_reason", finish_reason ? json(finish_reason) : json(nullptr)}};
   if (chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
@@ -67,7 +67,8 @@ std::string usage_frame(const ResponseMeta& meta, const infer::Usage& usage) {
 }
 
 std::string error_frame(const std::string& message) {
-  json j{{"error", {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}};
+  json j{{"error",
+          {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}};
   return "data: " + dump(j) + "\n\n";
 }
 
@@ -78,15 +79,21 @@ std::size_t utf8_complete_prefix(std::string_view bytes) {
     const auto c = static_cast<unsigned char>(bytes[n - back]);
     if ((c & 0xC0) == 0x80) continue;  // continuation: keep looking for the lead byte
     std::size_t need = 0;
-    if ((c & 0xE0) == 0xC0) need = 2;
-    else if ((c & 0xF0) == 0xE0) need = 3;
-    else if ((c & 0xF8) == 0xF0) need = 4;
-    else return n;  // ASCII or invalid lead: nothing to wait for
+    if ((c & 0xE0) == 0xC0)
+      need = 2;
+    else if ((c & 0xF0) == 0xE0)
+      need = 3;
+    else if ((c & 0xF8) == 0xF0)
+      need = 4;
+    else
+      return n;  // ASCII or invalid lead: nothing to wait for
     return back < need ? n - back : n;
   }
   return n;
 }
 
-std::string json_string(std::string_view bytes) { return dump(json(std::string(bytes))); }
+std::string json_string(std::string_view bytes) {
+  return dump(json(std::string(bytes)));
+}
 
 }  // namespace weft::serve

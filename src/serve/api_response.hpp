@@ -16,7 +16,7 @@ namespace weft::serve {
 
 struct ResponseMeta {
   ApiKind kind = ApiKind::kChat;
-  std::string id;       // "chatcmpl-..." / "cmpl-..."
+  std::string id;            // "chatcmpl-..." / "cmpl-..."
   std::int64_t created = 0;  // Unix seconds
   std::string model;
 };

@@ -18,7 +18,8 @@ model::GptConfig serve_random_config(int vocab, int context) {
   return c;
 }
 
-std::unique_ptr<infer::Engine> serve_load_engine(const ModelSpec& spec, infer::EngineOptions options) {
+std::unique_ptr<infer::Engine> serve_load_engine(const ModelSpec& spec,
+                                                 infer::EngineOptions options) {
   if (spec.path == "random") {
     if (spec.context < 2) throw input_error("--model random needs --context >= 2");
     const model::GptConfig config = serve_random_config(spec.vocab, spec.context);

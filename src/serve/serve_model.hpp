@@ -19,7 +19,8 @@ struct ModelSpec {
 };
 
 // Throws weft::Error naming the file when it cannot be loaded.
-std::unique_ptr<infer::Engine> serve_load_engine(const ModelSpec& spec, infer::EngineOptions options);
+std::unique_ptr<infer::Engine> serve_load_engine(const ModelSpec& spec,
+                                                 infer::EngineOptions options);
 
 // The tiny random model's shape: 2 layers, 2 heads, 64 wide.
 model::GptConfig serve_random_config(int vocab, int context);

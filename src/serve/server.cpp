@@ -17,11 +17,11 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "data/chat_template.hpp"
 #include "serve/api_error.hpp"
 #include "serve/api_request.hpp"
 #include "serve/api_response.hpp"
 #include "serve/web_page.hpp"
-#include "data/chat_template.hpp"
 
 namespace weft::serve {
 namespace {
@@ -32,7 +32,7 @@ struct StreamState {
   std::condition_variable cv;
   std::vector<std::int32_t> tokens;  // produced, not yet sent
   bool done = false;
-  infer::GenerationResult result;    // valid once done
+  infer::GenerationResult result;  // valid once done
 };
 
 }  // namespace
@@ -68,8 +68,9 @@ struct Server::Impl {
     int cur = active.load();
     do {
       if (cur >= limit)
-        throw ApiError(429, str("the server is busy: ", limit, " requests are already in flight; retry later"),
-                       "rate_limit_exceeded", "", "rate_limit_exceeded");
+        throw ApiError(
+            429, str("the server is busy: ", limit, " requests are already in flight; retry later"),
+            "rate_limit_exceeded", "", "rate_limit_exceeded");
     } while (!active.compare_exchange_weak(cur, cur + 1));
     return std::make_shared<Slot>(&active);
   }
@@ -92,20 +93,23 @@ struct Server::Impl {
 
   std::string make_id(ApiKind kind) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id_salt ^ (next_id.fetch_add(1) * 0x9E3779B97F4A7C15ull)));
+    std::snprintf(
+        buf, sizeof buf, "%016llx",
+        static_cast<unsigned long long>(id_salt ^ (next_id.fetch_add(1) * 0x9E3779B97F4A7C15ull)));
     return std::string(kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-") + buf;
   }
 
   // Tokens of the request's prompt (chat template or plain text).
   std::vector<std::int32_t> prompt_tokens(const ApiRequest& r) const {
     const data::Tokenizer& tok = server.tokenizer_;
-    std::vector<std::uint32_t> ids = r.kind == ApiKind::kChat ? data::chat_render_prompt(tok, r.messages)
-                                                              : tok.encode(r.prompt);
+    std::vector<std::uint32_t> ids =
+        r.kind == ApiKind::kChat ? data::chat_render_prompt(tok, r.messages) : tok.encode(r.prompt);
     if (ids.empty()) ids.push_back(tok.eot_id());  // an empty prompt starts a new document
     return {ids.begin(), ids.end()};
   }
 
-  infer::GenerationRequest make_generation(const ApiRequest& r, std::vector<std::int32_t> prompt) const {
+  infer::GenerationRequest make_generation(const ApiRequest& r,
+                                           std::vector<std::int32_t> prompt) const {
     const data::Tokenizer& tok = server.tokenizer_;
     const int ctx = server.context_length();
     const int n_prompt = static_cast<int>(prompt.size());
@@ -114,15 +118,15 @@ struct Server::Impl {
       max_tokens = *r.max_tokens;
       if (n_prompt + max_tokens > ctx)
         throw ApiError(400,
-                       str("this model's context holds ", ctx, " tokens; the request asks for ", n_prompt,
-                           " prompt tokens + ", max_tokens, " max_tokens = ", n_prompt + max_tokens,
-                           ". Shorten the prompt or lower max_tokens."),
+                       str("this model's context holds ", ctx, " tokens; the request asks for ",
+                           n_prompt, " prompt tokens + ", max_tokens, " max_tokens = ",
+                           n_prompt + max_tokens, ". Shorten the prompt or lower max_tokens."),
                        "invalid_request_error", "max_tokens", "context_length_exceeded");
     } else {
       if (n_prompt >= ctx)
         throw ApiError(400,
-                       str("this model's context holds ", ctx, " tokens; the prompt alone has ", n_prompt,
-                           ". Shorten the prompt."),
+                       str("this model's context holds ", ctx, " tokens; the prompt alone has ",
+                           n_prompt, ". Shorten the prompt."),
                        "invalid_request_error", r.kind == ApiKind::kChat ? "messages" : "prompt",
                        "context_length_exceeded");
       max_tokens = std::min(server.options_.default_max_tokens, ctx - n_prompt);
@@ -139,14 +143,17 @@ struct Server::Impl {
     g.stop_tokens.push_back({static_cast<std::int32_t>(sp.endoftext)});
     if (r.kind == ApiKind::kChat) g.stop_tokens.push_back({static_cast<std::int32_t>(sp.end)});
     g.stop_strings = r.stop;
-    g.token_text = [&tok](std::int32_t id) { return std::string(tok.token_bytes(static_cast<std::uint32_t>(id))); };
+    g.token_text = [&tok](std::int32_t id) {
+      return std::string(tok.token_bytes(static_cast<std::uint32_t>(id)));
+    };
     g.cancel = std::make_shared<std::atomic<bool>>(false);
     return g;
   }
 
   std::string decode(const std::vector<std::int32_t>& ids) const {
     std::string out;
-    for (std::int32_t id : ids) out += server.tokenizer_.token_bytes(static_cast<std::uint32_t>(id));
+    for (std::int32_t id : ids)
+      out += server.tokenizer_.token_bytes(static_cast<std::uint32_t>(id));
     return out;
   }
 
@@ -154,8 +161,9 @@ struct Server::Impl {
     check_auth(req);
     ApiRequest r = parse_api_request(req.body, kind);
     if (r.model != server.options_.model_name)
-      throw ApiError(404, str("the model '", r.model, "' does not exist; this server serves '",
-                              server.options_.model_name, "' (see GET /v1/models)"),
+      throw ApiError(404,
+                     str("the model '", r.model, "' does not exist; this server serves '",
+                         server.options_.model_name, "' (see GET /v1/models)"),
                      "invalid_request_error", "model", "model_not_found");
     infer::GenerationRequest g = make_generation(r, prompt_tokens(r));
     std::shared_ptr<Slot> slot = acquire_slot();
@@ -163,16 +171,18 @@ struct Server::Impl {
     if (!r.stream) {
       infer::GenerationResult out = server.engine_->submit(std::move(g)).get();
       if (out.finish == infer::FinishReason::kError)
-        throw ApiError(500, "generation failed: " + out.error, "server_error", "", "generation_failed");
-      res.set_content(completion_body(meta, decode(out.tokens), infer::finish_reason_name(out.finish), out.usage),
+        throw ApiError(500, "generation failed: " + out.error, "server_error", "",
+                       "generation_failed");
+      res.set_content(completion_body(meta, decode(out.tokens),
+                                      infer::finish_reason_name(out.finish), out.usage),
                       "application/json");
       return;
     }
     stream(res, std::move(g), std::move(meta), r.include_usage, std::move(slot));
   }
 
-  void stream(httplib::Response& res, infer::GenerationRequest g, ResponseMeta meta, bool include_usage,
-              std::shared_ptr<Slot> slot) {
+  void stream(httplib::Response& res, infer::GenerationRequest g, ResponseMeta meta,
+              bool include_usage, std::shared_ptr<Slot> slot) {
     auto state = std::make_shared<StreamState>();
     std::shared_ptr<std::atomic<bool>> cancel = g.cancel;
     g.on_token = [state](std::int32_t t) {
@@ -250,72 +260,84 @@ struct Server::Impl {
 
   void install_routes(httplib::Server& http) {
     http.Get("/", guarded([](const httplib::Request&, httplib::Response& res) {
-      const std::string_view page = web_chat_html();
-      res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
-    }));
+               const std::string_view page = web_chat_html();
+               res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+             }));
     http.Get("/health", guarded([this](const httplib::Request&, httplib::Response& res) {
-      const infer::EngineStats s = server.engine_->stats();
-      nlohmann::json j{{"status", "ok"}, {"model", server.options_.model_name},
-                       {"active", active.load()}, {"running", s.running}, {"queued", s.queued},
-                       {"tokens_generated", s.tokens_generated}};
-      res.set_content(j.dump(), "application/json");
-    }));
+               const infer::EngineStats s = server.engine_->stats();
+               nlohmann::json j{
+                   {"status", "ok"},          {"model", server.options_.model_name},
+                   {"active", active.load()}, {"running", s.running},
+                   {"queued", s.queued},      {"tokens_generated", s.tokens_generated}};
+               res.set_content(j.dump(), "application/json");
+             }));
     http.Get("/v1/models", guarded([this](const httplib::Request& req, httplib::Response& res) {
-      check_auth(req);
-      nlohmann::json model{{"id", server.options_.model_name}, {"object", "model"},
-                           {"created", started_at}, {"owned_by", "weft"},
-                           {"context_length", server.context_length()}};
-      nlohmann::json j{{"object", "list"}, {"data", nlohmann::json::array({model})}};
-      res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
-    }));
-    http.Post("/v1/chat/completions", guarded([this](const httplib::Request& req, httplib::Response& res) {
-      handle_generate(req, res, ApiKind::kChat);
-    }));
-    http.Post("/v1/completions", guarded([this](const httplib::Request& req, httplib::Response& res) {
-      handle_generate(req, res, ApiKind::kCompletion);
-    }));
+               check_auth(req);
+               nlohmann::json model{{"id", server.options_.model_name},
+                                    {"object", "model"},
+                                    {"created", started_at},
+                                    {"owned_by", "weft"},
+                                    {"context_length", server.context_length()}};
+               nlohmann::json j{{"object", "list"}, {"data", nlohmann::json::array({model})}};
+               res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                               "application/json");
+             }));
+    http.Post("/v1/chat/completions",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                handle_generate(req, res, ApiKind::kChat);
+              }));
+    http.Post("/v1/completions",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                handle_generate(req, res, ApiKind::kCompletion);
+              }));
     // Errors httplib produces itself (no route, body over the limit, bad HTTP) get the
     // same JSON shape as ours; responses that already carry a body are left alone.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      std::string message = str("HTTP ", res.status);
-      std::string code;
-      if (res.status == 404) {
-        message = str("no route for ", req.method, " ", req.path);
-        code = "not_found";
-      } else if (res.status == 413) {
-        message = "the request body is too large";
-        code = "request_too_large";
-      } else if (res.status == 405) {
-        message = str("method ", req.method, " not allowed on ", req.path);
-      }
-      send_error(res, ApiError(res.status, message, "invalid_request_error", "", code));
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          std::string message = str("HTTP ", res.status);
+          std::string code;
+          if (res.status == 404) {
+            message = str("no route for ", req.method, " ", req.path);
+            code = "not_found";
+          } else if (res.status == 413) {
+            message = "the request body is too large";
+            code = "request_too_large";
+          } else if (res.status == 405) {
+            message = str("method ", req.method, " not allowed on ", req.path);
+          }
+          send_error(res, ApiError(res.status, message, "invalid_request_error", "", code));
+          return httplib::Server::HandlerResponse::Handled;
+        }));
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       requests.fetch_add(1);
       if (res.status >= 400) errors.fetch_add(1);
-      if (server.options_.log_requests) log_info("serve: ", req.method, " ", req.path, " ", res.status);
+      if (server.options_.log_requests)
+        log_info("serve: ", req.method, " ", req.path, " ", res.status);
     });
   }
 };
 
-Server::Server(std::unique_ptr<infer::Engine> engine, data::Tokenizer tokenizer, ServerOptions options)
+Server::Server(std::unique_ptr<infer::Engine> engine, data::Tokenizer tokenizer,
+               ServerOptions options)
     : options_(std::move(options)), engine_(std::move(engine)), tokenizer_(std::move(tokenizer)) {
   WEFT_CHECK(engine_ != nullptr);
   if (static_cast<long>(tokenizer_.vocab_size()) > engine_->config().vocab)
-    throw config_error(str("the tokenizer has ", tokenizer_.vocab_size(), " tokens but the model's vocabulary holds ",
-                           engine_->config().vocab),
+    throw config_error(str("the tokenizer has ", tokenizer_.vocab_size(),
+                           " tokens but the model's vocabulary holds ", engine_->config().vocab),
                        "serve a model trained with this tokenizer");
   if (options_.max_concurrent < 1) throw input_error("--max-concurrent must be >= 1");
   if (options_.default_max_tokens < 1) throw input_error("--default-max-tokens must be >= 1");
   impl_ = std::make_unique<Impl>(*this);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-int Server::context_length() const { return engine_->max_seq(); }
+int Server::context_length() const {
+  return engine_->max_seq();
+}
 
 ServerStats Server::stats() const {
   return {impl_->requests.load(), impl_->errors.load(), impl_->active.load()};
@@ -327,8 +349,11 @@ int Server::start() {
   auto http = std::make_unique<HttpServer>();
   HttpServer* raw = http.get();
   http_ = std::move(http);
-  const int threads = options_.http_threads > 0 ? options_.http_threads : options_.max_concurrent + 16;
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  const int threads =
+      options_.http_threads > 0 ? options_.http_threads : options_.max_concurrent + 16;
+  http_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_keep_alive_timeout(2);
   impl_->install_routes(*http_);

@@ -24,15 +24,15 @@ class Server;
 namespace weft::serve {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // loopback only unless asked
-  int port = 8080;                  // 0 = any free port (see Server::port())
-  std::string api_key;              // non-empty: /v1/* need "Authorization: Bearer <key>"
-  std::string model_name = "weft";  // the id in /v1/models; requests must name it
+  std::string host = "127.0.0.1";        // loopback only unless asked
+  int port = 8080;                       // 0 = any free port (see Server::port())
+  std::string api_key;                   // non-empty: /v1/* need "Authorization: Bearer <key>"
+  std::string model_name = "weft";       // the id in /v1/models; requests must name it
   std::size_t max_body_bytes = 1 << 20;  // larger bodies → 413
-  int max_concurrent = 64;          // requests being generated or queued; more → 429
-  int default_max_tokens = 256;     // when a request gives none (capped by the context)
-  int http_threads = 0;             // 0 = max_concurrent + 16 (a stream holds a thread)
-  bool log_requests = false;        // one info line per request
+  int max_concurrent = 64;               // requests being generated or queued; more → 429
+  int default_max_tokens = 256;          // when a request gives none (capped by the context)
+  int http_threads = 0;                  // 0 = max_concurrent + 16 (a stream holds a thread)
+  bool log_requests = false;             // one info line per request
 };
 
 struct ServerStats {

@@ -24,13 +24,16 @@ inline data::Tokenizer byte_tokenizer() {
   return data::Tokenizer::from_ranks(std::move(bytes));
 }
 
-inline ModelSpec tiny_spec(int context) { return ModelSpec{"random", 261, context, 77}; }
+inline ModelSpec tiny_spec(int context) {
+  return ModelSpec{"random", 261, context, 77};
+}
 
 inline std::unique_ptr<Server> start_server(ServerOptions options = {}, int context = 64) {
   options.port = 0;
   infer::EngineOptions eo;
   eo.max_batch = 4;
-  auto server = std::make_unique<Server>(serve_load_engine(tiny_spec(context), eo), byte_tokenizer(), options);
+  auto server = std::make_unique<Server>(serve_load_engine(tiny_spec(context), eo),
+                                         byte_tokenizer(), options);
   server->start();
   return server;
 }
@@ -49,8 +52,10 @@ inline std::vector<std::string> sse_payloads(const std::string& body) {
     std::size_t end = body.find("\n\n", pos);
     if (end == std::string::npos) end = body.size();
     const std::string frame = body.substr(pos, end - pos);
-    if (frame.rfind("data: ", 0) == 0) out.push_back(frame.substr(6));
-    else if (!frame.empty()) out.push_back("<bad frame: " + frame + ">");
+    if (frame.rfind("data: ", 0) == 0)
+      out.push_back(frame.substr(6));
+    else if (!frame.empty())
+      out.push_back("<bad frame: " + frame + ">");
     pos = end + 2;
   }
   return out;

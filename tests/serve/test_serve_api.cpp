@@ -14,8 +14,9 @@ namespace {
 using nlohmann::json;
 
 // The oracle: same weights, prompt ids built here from the template's documented form.
-std::string oracle_greedy(const std::vector<std::int32_t>& prompt, int max_tokens, std::vector<std::int32_t> stop,
-                          infer::Usage* usage = nullptr, int context = 64) {
+std::string oracle_greedy(const std::vector<std::int32_t>& prompt, int max_tokens,
+                          std::vector<std::int32_t> stop, infer::Usage* usage = nullptr,
+                          int context = 64) {
   infer::EngineOptions eo;
   eo.max_batch = 1;
   auto engine = serve_load_engine(tiny_spec(context), eo);
@@ -28,8 +29,10 @@ std::string oracle_greedy(const std::vector<std::int32_t>& prompt, int max_token
   if (usage) *usage = r.usage;
   std::string text;
   for (std::int32_t t : r.tokens) {  // byte tokens, then the specials by name
-    if (t < 256) text.push_back(static_cast<char>(t));
-    else text += data::kSpecialTokenNames[t - 256];
+    if (t < 256)
+      text.push_back(static_cast<char>(t));
+    else
+      text += data::kSpecialTokenNames[t - 256];
   }
   return text;
 }
@@ -60,7 +63,8 @@ TEST(ServeApi, HealthModelsAndPage) {
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("/v1/chat/completions"), std::string::npos);
   EXPECT_EQ(page->body.find("http://"), std::string::npos) << "the page must load nothing external";
-  EXPECT_EQ(page->body.find("https://"), std::string::npos) << "the page must load nothing external";
+  EXPECT_EQ(page->body.find("https://"), std::string::npos)
+      << "the page must load nothing external";
 }
 
 TEST(ServeApi, ChatGreedyEqualsEngine) {
@@ -103,7 +107,8 @@ TEST(ServeApi, ChatGreedyEqualsEngine) {
 TEST(ServeApi, CompletionGreedyEqualsEngineAndStreamEqualsWhole) {
   auto server = start_server();
   auto c = client(*server);
-  json req{{"model", "weft"}, {"prompt", "Once upon a time"}, {"max_tokens", 20}, {"temperature", 0}};
+  json req{
+      {"model", "weft"}, {"prompt", "Once upon a time"}, {"max_tokens", 20}, {"temperature", 0}};
   auto whole = c.Post("/v1/completions", req.dump(), "application/json");
   ASSERT_TRUE(whole);
   ASSERT_EQ(whole->status, 200) << whole->body;
@@ -117,7 +122,8 @@ TEST(ServeApi, CompletionGreedyEqualsEngineAndStreamEqualsWhole) {
   auto streamed = c.Post("/v1/completions", req.dump(), "application/json");
   ASSERT_TRUE(streamed);
   ASSERT_EQ(streamed->status, 200);
-  EXPECT_NE(streamed->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+  EXPECT_NE(streamed->get_header_value("Content-Type").find("text/event-stream"),
+            std::string::npos);
   std::vector<std::string> frames = sse_payloads(streamed->body);
   ASSERT_GE(frames.size(), 3u);
   EXPECT_EQ(frames.back(), "[DONE]");
@@ -142,8 +148,11 @@ TEST(ServeApi, CompletionGreedyEqualsEngineAndStreamEqualsWhole) {
 TEST(ServeApi, ChatStreamChunks) {
   auto server = start_server();
   auto c = client(*server);
-  json req{{"model", "weft"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})},
-           {"max_tokens", 8}, {"temperature", 0}, {"stream", true}};
+  json req{{"model", "weft"},
+           {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})},
+           {"max_tokens", 8},
+           {"temperature", 0},
+           {"stream", true}};
   auto r = c.Post("/v1/chat/completions", req.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
@@ -170,7 +179,8 @@ TEST(ServeApi, DisconnectCancelsStream) {
   // Precondition: uncancelled, greedy decoding of this prompt runs all 2000 tokens.
   infer::Usage full;
   oracle_greedy(bytes_of("x"), 2000, {256}, &full, 4096);
-  ASSERT_EQ(full.completion_tokens, 2000) << "pick a prompt whose greedy output does not stop early";
+  ASSERT_EQ(full.completion_tokens, 2000)
+      << "pick a prompt whose greedy output does not stop early";
   ServerOptions o;
   auto server = start_server(o, 4096);
   auto c = client(*server);
@@ -178,9 +188,17 @@ TEST(ServeApi, DisconnectCancelsStream) {
   req.method = "POST";
   req.path = "/v1/completions";
   req.set_header("Content-Type", "application/json");
-  req.body = json{{"model", "weft"}, {"prompt", "x"}, {"max_tokens", 2000}, {"temperature", 0}, {"stream", true}}.dump();
+  req.body = json{
+      {"model", "weft"},
+      {"prompt", "x"},
+      {"max_tokens", 2000},
+      {"temperature", 0},
+      {"stream",
+       true}}.dump();
   int chunks = 0;
-  req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) { return ++chunks < 2; };
+  req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
+    return ++chunks < 2;
+  };
   httplib::Response res;
   httplib::Error err;
   c.send(req, res, err);  // returns once the receiver says stop

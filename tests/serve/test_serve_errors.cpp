@@ -41,18 +41,22 @@ const char* kChat = "/v1/chat/completions";
 const char* kComp = "/v1/completions";
 
 json chat_body() {
-  return json{{"model", "weft"}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}, {"max_tokens", 4}};
+  return json{{"model", "weft"},
+              {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})},
+              {"max_tokens", 4}};
 }
 
 TEST(ServeErrors, MalformedAndWrongTypes) {
   auto server = start_server();
   auto c = client(*server);
-  expect_error(c.Post(kChat, "{\"model\": \"weft\", ", "application/json"), 400, "", "invalid_json");
+  expect_error(c.Post(kChat, "{\"model\": \"weft\", ", "application/json"), 400, "",
+               "invalid_json");
   expect_error(c.Post(kChat, "[1,2,3]", "application/json"), 400, "", "invalid_json");
   expect_error(c.Post(kChat, "", "application/json"), 400, "", "invalid_json");
   json b = chat_body();
   b.erase("messages");
-  expect_error(c.Post(kChat, b.dump(), "application/json"), 400, "messages", "missing_required_parameter");
+  expect_error(c.Post(kChat, b.dump(), "application/json"), 400, "messages",
+               "missing_required_parameter");
   b = chat_body();
   b.erase("model");
   expect_error(c.Post(kChat, b.dump(), "application/json"), 400, "model");
@@ -77,8 +81,10 @@ TEST(ServeErrors, MalformedAndWrongTypes) {
   b = chat_body();
   b["n"] = 3;
   expect_error(c.Post(kChat, b.dump(), "application/json"), 400, "n");
-  expect_error(c.Post(kComp, R"({"model":"weft","prompt":[1,2,3]})", "application/json"), 400, "prompt");
-  expect_error(c.Post(kComp, R"({"model":"weft","prompt":"a","stop":["a","b","c","d","e"]})", "application/json"),
+  expect_error(c.Post(kComp, R"({"model":"weft","prompt":[1,2,3]})", "application/json"), 400,
+               "prompt");
+  expect_error(c.Post(kComp, R"({"model":"weft","prompt":"a","stop":["a","b","c","d","e"]})",
+                      "application/json"),
                400, "stop");
   auto h = c.Get("/health");
   ASSERT_TRUE(h);
@@ -97,12 +103,15 @@ TEST(ServeErrors, UnknownModelRouteBodyAndContext) {
   std::string huge = R"({"model":"weft","prompt":")" + std::string(10000, 'a') + "\"}";
   expect_error(c.Post(kComp, huge, "application/json"), 413, "", "request_too_large");
   // 10 prompt bytes + 60 > 64 tokens of context.
-  expect_error(c.Post(kComp, R"({"model":"weft","prompt":"0123456789","max_tokens":60})", "application/json"), 400,
-               "max_tokens", "context_length_exceeded");
-  expect_error(c.Post(kComp, json{{"model", "weft"}, {"prompt", std::string(70, 'z')}}.dump(), "application/json"),
+  expect_error(c.Post(kComp, R"({"model":"weft","prompt":"0123456789","max_tokens":60})",
+                      "application/json"),
+               400, "max_tokens", "context_length_exceeded");
+  expect_error(c.Post(kComp, json{{"model", "weft"}, {"prompt", std::string(70, 'z')}}.dump(),
+                      "application/json"),
                400, "prompt", "context_length_exceeded");
   // Exactly at the limit is fine.
-  auto ok = c.Post(kComp, R"({"model":"weft","prompt":"0123","max_tokens":60,"temperature":0})", "application/json");
+  auto ok = c.Post(kComp, R"({"model":"weft","prompt":"0123","max_tokens":60,"temperature":0})",
+                   "application/json");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
 }
@@ -115,7 +124,8 @@ TEST(ServeErrors, ApiKey) {
   expect_error(c.Post(kChat, chat_body().dump(), "application/json"), 401, "", "invalid_api_key");
   expect_error(c.Get("/v1/models"), 401, "", "invalid_api_key");
   httplib::Headers wrong{{"Authorization", "Bearer nope"}};
-  expect_error(c.Post(kChat, wrong, chat_body().dump(), "application/json"), 401, "", "invalid_api_key");
+  expect_error(c.Post(kChat, wrong, chat_body().dump(), "application/json"), 401, "",
+               "invalid_api_key");
   httplib::Headers right{{"Authorization", "Bearer sekret"}};
   auto r = c.Post(kChat, right, chat_body().dump(), "application/json");
   ASSERT_TRUE(r);
@@ -136,7 +146,13 @@ TEST(ServeErrors, TooManyConcurrent) {
   req.method = "POST";
   req.path = kComp;
   req.set_header("Content-Type", "application/json");
-  req.body = json{{"model", "weft"}, {"prompt", "x"}, {"max_tokens", 3000}, {"temperature", 0}, {"stream", true}}.dump();
+  req.body = json{
+      {"model", "weft"},
+      {"prompt", "x"},
+      {"max_tokens", 3000},
+      {"temperature", 0},
+      {"stream",
+       true}}.dump();
   bool checked = false;
   req.content_receiver = [&](const char*, std::size_t, std::uint64_t, std::uint64_t) {
     if (!checked) {
@@ -173,18 +189,37 @@ std::string mutate(std::mt19937& rng, const std::string& base) {
       s.resize(pick(s.size()));
       break;
     case 2: {
-      const char* bits[] = {"{", "}", "[", "]", "\"", ",", ":", "null", "\\u0000", "\\ud800", "1e999", "-0",
-                            "\xff\xfe", "true", "99999999999999999999"};
+      const char* bits[] = {"{",     "}",  "[",        "]",       "\"",
+                            ",",     ":",  "null",     "\\u0000", "\\ud800",
+                            "1e999", "-0", "\xff\xfe", "true",    "99999999999999999999"};
       s.insert(pick(s.size()), bits[pick(std::size(bits) - 1)]);
       break;
     }
     case 3: {
       json j = json::parse(base);
-      const char* fields[] = {"model", "messages", "prompt", "max_tokens", "temperature", "top_p", "stream",
-                              "stop", "n", "seed", "top_k", "stream_options", "logprobs", "max_completion_tokens"};
-      const json values[] = {nullptr, true, -1, 0, 1, 3, 1e300, -1e-300, "", "weft", json::array(),
-                             json::array({1, "a"}), json::object(), json{{"include_usage", 1}},
-                             json::array({json{{"role", "user"}}}), 18446744073709551615ull};
+      const char* fields[] = {"model",       "messages",
+                              "prompt",      "max_tokens",
+                              "temperature", "top_p",
+                              "stream",      "stop",
+                              "n",           "seed",
+                              "top_k",       "stream_options",
+                              "logprobs",    "max_completion_tokens"};
+      const json values[] = {nullptr,
+                             true,
+                             -1,
+                             0,
+                             1,
+                             3,
+                             1e300,
+                             -1e-300,
+                             "",
+                             "weft",
+                             json::array(),
+                             json::array({1, "a"}),
+                             json::object(),
+                             json{{"include_usage", 1}},
+                             json::array({json{{"role", "user"}}}),
+                             18446744073709551615ull};
       j[fields[pick(std::size(fields) - 1)]] = values[pick(std::size(values) - 1)];
       s = j.dump();
       break;
@@ -214,7 +249,8 @@ TEST(ServeFuzz, ParserOnlyThrowsApiError) {
   long n = 0, rejected = 0;
   while (std::chrono::steady_clock::now() < until) {
     const std::string body = mutate(rng, kBases[n % std::size(kBases)]);
-    const ApiKind kind = body.find("prompt") != std::string::npos ? ApiKind::kCompletion : ApiKind::kChat;
+    const ApiKind kind =
+        body.find("prompt") != std::string::npos ? ApiKind::kCompletion : ApiKind::kChat;
     try {
       parse_api_request(body, kind);
     } catch (const ApiError& e) {
@@ -243,7 +279,8 @@ TEST(ServeFuzz, HttpBodiesNever5xxAndServerSurvives) {
     const std::string body = mutate(rng, base);
     const char* path = base.find("prompt") != std::string::npos ? kComp : kChat;
     auto r = c.Post(path, body, "application/json");
-    ASSERT_TRUE(r) << "no answer to " << json(body).dump(-1, ' ', false, json::error_handler_t::replace);
+    ASSERT_TRUE(r) << "no answer to "
+                   << json(body).dump(-1, ' ', false, json::error_handler_t::replace);
     ASSERT_LT(r->status, 500) << r->body;
     if (r->status == 200) {
       ++ok;
