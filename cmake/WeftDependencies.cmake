@@ -6,7 +6,8 @@ find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
-target_link_libraries(weft_deps INTERFACE Threads::Threads OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 content hashes
+target_link_libraries(weft_deps INTERFACE Threads::Threads OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json OpenSSL::Crypto ${CMAKE_DL_LIBS})
 
 # BLAS: the OpenMP build of OpenBLAS, so BLAS and weft's loops share one thread pool.
 set(BLA_VENDOR OpenBLAS)

@@ -26,7 +26,7 @@ packages=(
   build-essential cmake pkg-config ccache git
   libopenblas-openmp-dev          # BLAS on the same OpenMP pool as weft's loops
   libopenmpi-dev openmpi-bin      # ranks as processes, one node or many
-  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev
+  libcli11-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   bible-kjv fortunes wordnet-base # real text corpora (the demo's default is the KJV Bible)
   unicode-data                    # UCD source of tools/gen_unicode_tables.py (tokenizer classes)

@@ -118,7 +118,26 @@ int run_list() {
   return 0;
 }
 
-int run_calibrate(const PlanArgs& a) {
+// With an explicit --preset: prices that model and layout on --gpus local ranks of this
+// machine (fp32, MFU 1 unless --mfu is given: the rate is measured).
+void print_local_prediction(const PlanArgs& a, const MeasuredRates& r, bool mfu_given) {
+  PlanArgs local = a;
+  local.fp32 = true;
+  RunSpec run = build_run(local);
+  run.cluster = calibrate_cluster(r, a.gpus, 16e9);
+  run.mfu = mfu_given ? a.mfu : 1.0;
+  run_validate(run);
+  const MemoryReport mem = memory_estimate(run);
+  const TimeReport t = time_estimate(run);
+  if (a.json) {
+    std::cout << report_json(run, mem, t).dump(2) << "\n";
+  } else {
+    std::printf("\npredicted on %d local rank(s) of this machine:\n", a.gpus);
+    std::cout << report_text(run, mem, t);
+  }
+}
+
+int run_calibrate(const PlanArgs& a, bool predict, bool mfu_given) {
   const MeasuredRates r = calibrate_measure({});
   if (a.json) {
     nlohmann::json j = {{"gemm_n", r.gemm_n},           {"threads", r.threads},
@@ -126,6 +145,7 @@ int run_calibrate(const PlanArgs& a) {
                         {"mem_bandwidth", r.mem_bandwidth}, {"local_alpha_s", r.local_alpha},
                         {"local_beta_bytes_per_s", r.local_beta}};
     std::cout << j.dump(2) << "\n";
+    if (predict) print_local_prediction(a, r, mfu_given);
     return 0;
   }
   std::printf("this machine (%d threads; other processes may share the cores):\n", r.threads);
@@ -134,14 +154,18 @@ int run_calibrate(const PlanArgs& a) {
   std::printf("  memcpy           %.1f GB/s (read + write)\n", r.mem_bandwidth / 1e9);
   std::printf("  local ranks      alpha %.2f us, beta %.2f GB/s (shared-memory message)\n",
               r.local_alpha * 1e6, r.local_beta / 1e9);
-  std::printf("predicting weft's own step time from these rates needs the training engine "
-              "(docs/plan.md, 'calibration')\n");
+  if (predict) {
+    print_local_prediction(a, r, mfu_given);
+  } else {
+    std::printf("add --preset d12 --seq 64 --global-batch 4 (and --dp/--tp/--pp, --gpus) to "
+                "predict a weft run on local ranks from these rates\n");
+  }
   return 0;
 }
 
-int run_plan(const PlanArgs& a) {
+int run_plan(const PlanArgs& a, const CLI::App& app) {
   if (a.list) return run_list();
-  if (a.calibrate) return run_calibrate(a);
+  if (a.calibrate) return run_calibrate(a, app.count("--preset") > 0, app.count("--mfu") > 0);
   RunSpec run = build_run(a);
   if (a.search) {
     if (a.top <= 0) throw input_error("--top must be positive");
@@ -154,7 +178,8 @@ int run_plan(const PlanArgs& a) {
     }
     if (!a.timeline.empty() && !r.fitting.empty()) {
       const Layout& best = r.fitting.front().layout;
-      timeline_write(a.timeline, best.pp, static_cast<int>(layout_micro_batches(best)), 1.0, 2.0);
+      timeline_write(a.timeline, best.pp, static_cast<int>(layout_micro_batches(best)), 1.0,
+                     best.recompute == Recompute::kFull ? 3.0 : 2.0);
     }
     return 0;
   }
@@ -167,14 +192,15 @@ int run_plan(const PlanArgs& a) {
     std::cout << report_text(run, mem, t);
   }
   if (!a.timeline.empty()) {
-    timeline_write(a.timeline, run.layout.pp, static_cast<int>(t.micro_batches), 1.0, 2.0);
+    // Backward = 2 forwards; a recomputed forward makes it 3.
+    timeline_write(a.timeline, run.layout.pp, static_cast<int>(t.micro_batches), 1.0,
+                   run.layout.recompute == Recompute::kFull ? 3.0 : 2.0);
     if (!a.json) std::printf("timeline written to %s\n", a.timeline.c_str());
   }
   return 0;
 }
 
-WEFT_COMMAND("plan", "Memory, time and cost of a large training run; layout search; timelines", 700,
-             [](CLI::App& app) -> std::function<int()> {
+std::function<int()> plan_setup(CLI::App& app) {
                auto a = std::make_shared<PlanArgs>();
                app.add_option("--preset", a->preset, "Model preset (see --list)")->capture_default_str();
                app.add_option("--layers", a->layers, "Override: transformer layers");
@@ -214,7 +240,10 @@ WEFT_COMMAND("plan", "Memory, time and cost of a large training run; layout sear
                app.add_option("--timeline", a->timeline, "Write GPipe and 1F1B schedules as SVG");
                app.add_flag("--calibrate", a->calibrate, "Measure this machine's sgemm, memory and local alpha-beta");
                app.add_flag("--list", a->list, "List model presets, GPUs and links");
-               return [a] { return run_plan(*a); };
-             });
+               return [a, &app] { return run_plan(*a, app); };
+}
+
+WEFT_COMMAND("plan", "Memory, time and cost of a large training run; layout search; timelines", 700,
+             plan_setup);
 
 }  // namespace

@@ -1,11 +1,12 @@
-// SHA-256 (FIPS 180-4), written from the standard: content hashes for tokenizer
-// files and data manifests. A Sha256 object is used by one thread at a time; the
-// free function is thread-safe.
+// SHA-256 content hashes (tokenizer files, data manifests, checkpoints), computed by
+// OpenSSL's libcrypto (Debian libssl-dev) rather than by hand. A Sha256 object is
+// used by one thread at a time and owns its OpenSSL context; sha256_hex is thread-safe.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,17 +15,17 @@ namespace weft {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
   void update(const void* data, std::size_t size);
   void update(std::string_view s) { update(s.data(), s.size()); }
   std::array<uint8_t, 32> finish();  // the object must not be updated afterwards
   std::string finish_hex();
 
  private:
-  void compress(const uint8_t* block);
-  uint32_t state_[8];
-  uint8_t buffer_[64];
-  std::size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  struct Context;
+  std::unique_ptr<Context> ctx_;
 };
 
 // Lower-case hex digest of `data`.

@@ -130,9 +130,12 @@ MeasuredRates calibrate_measure(const CalibrateOptions& o) {
 }
 
 ClusterSpec calibrate_cluster(const MeasuredRates& r, int ranks, double memory_bytes) {
+  WEFT_CHECK(ranks >= 1, "ranks ", ranks);
+  // Local ranks split the machine's cores (and its memory bus) evenly between them.
+  const double share = 1.0 / ranks;
   ClusterSpec c;
-  c.gpu = {"this-machine", r.gemm_flops, r.gemm_flops, memory_bytes, r.mem_bandwidth,
-           "weft plan --calibrate"};
+  c.gpu = {"this-machine", r.gemm_flops * share, r.gemm_flops * share, memory_bytes / ranks,
+           r.mem_bandwidth * share, "weft plan --calibrate"};
   c.gpus = ranks;
   c.gpus_per_node = ranks;
   c.intra = {"shared-memory", r.local_beta, r.local_alpha};

@@ -33,8 +33,9 @@ struct CalibrateOptions {
 // against a plain loop first and throws a runtime error if it is wrong.
 MeasuredRates calibrate_measure(const CalibrateOptions& options);
 
-// A one-"GPU"-per-rank cluster built from measured rates: peak fp32 = measured sgemm,
-// intra-node link = measured α–β. Use with Layout::mixed = false and MFU = 1.
+// A one-"GPU"-per-rank cluster of `ranks` local ranks built from measured rates: each
+// rank gets 1/ranks of the measured sgemm rate, memory bandwidth and `memory_bytes`;
+// links = measured α–β. Use with Layout::mixed = false and MFU = 1 (the rate is measured).
 ClusterSpec calibrate_cluster(const MeasuredRates& rates, int ranks, double memory_bytes);
 
 }  // namespace weft::plan

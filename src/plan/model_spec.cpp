@@ -3,6 +3,7 @@
 //    heads as released (12/16/20/25), V = 50257, s = 1024.
 //  - GPT-3: Brown et al. 2020, Table 2.1 (n_layers, d_model, n_heads; n_ctx = 2048), V = 50257.
 //  - Megatron: Narayanan et al. 2021, Table 1 (V = 51200, s = 2048).
+//  - d6, d12: weft's depth presets, so `--calibrate` can predict weft's own runs.
 #include "plan/model_spec.hpp"
 
 #include "core/error.hpp"
@@ -15,6 +16,10 @@ const std::vector<ModelSpec>& model_presets() {
       {"gpt2-350m", 24, 1024, 16, 50257, 1024},
       {"gpt2-774m", 36, 1280, 20, 50257, 1024},
       {"gpt2-1.5b", 48, 1600, 25, 50257, 1024},
+      // weft's own depth presets (src/model/gpt_config.hpp): d12 = GPT-2 small; other depths
+      // n_embd = 64·depth, heads = depth; vocabulary padded to 50304 as weft computes it.
+      {"d6", 6, 384, 6, 50304, 1024},
+      {"d12", 12, 768, 12, 50304, 1024},
       {"gpt3-125m", 12, 768, 12, 50257, 2048},
       {"gpt3-350m", 24, 1024, 16, 50257, 2048},
       {"gpt3-760m", 24, 1536, 16, 50257, 2048},

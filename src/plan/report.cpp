@@ -46,6 +46,11 @@ std::string format_bytes(double b) {
   return fmt("%.0f B", b);
 }
 
+std::string format_flops(double f) {
+  if (f >= 1e12) return fmt("%.1f TFLOP/s", f / 1e12);
+  return fmt("%.2f GFLOP/s", f / 1e9);
+}
+
 std::string format_usd(double usd) {
   if (usd >= 1e9) return fmt("$%.2fB", usd / 1e9);
   if (usd >= 1e6) return fmt("$%.2fM", usd / 1e6);
@@ -68,11 +73,12 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
   std::string o;
   o += str("model    ", md.name, ": layers=", md.layers, " hidden=", md.hidden, " heads=", md.heads,
            " vocab=", md.vocab, " seq=", md.seq, " params=", fmt("%.3g", model_params(md)), "\n");
-  o += str("cluster  ", c.gpus, " x ", c.gpu.name, " (", fmt("%.0f", c.gpu.peak_tensor16 / 1e12),
-           " TFLOP/s 16-bit, ", fmt("%.1f", c.gpu.peak_fp32 / 1e12), " fp32, ",
-           format_bytes(c.gpu.memory_bytes), "), ", c.gpus_per_node, "/node, intra ", c.intra.name,
-           " ", fmt("%.0f", c.intra.bandwidth / 1e9), " GB/s, inter ", c.inter.name, " ",
-           fmt("%.1f", c.inter.bandwidth / 1e9), " GB/s per GPU\n");
+  o += str("cluster  ", c.gpus, " x ", c.gpu.name, " (", format_flops(c.gpu.peak_tensor16),
+           " 16-bit, ", format_flops(c.gpu.peak_fp32), " fp32, ", format_bytes(c.gpu.memory_bytes),
+           "), ", c.gpus_per_node, "/node, intra ", c.intra.name, " ",
+           fmt("%.3g", c.intra.bandwidth / 1e9), " GB/s ", format_seconds(c.intra.latency), ", inter ",
+           c.inter.name, " ", fmt("%.3g", c.inter.bandwidth / 1e9), " GB/s ",
+           format_seconds(c.inter.latency), " per GPU\n");
   o += str("layout   ", layout_line(run.layout, t.micro_batches), "\n");
   o += str("tokens   ", fmt("%.3g", run.tokens), "   MFU (math) ", fmt("%.3f", run.mfu),
            "   price $", fmt("%.3f", c.price_per_gpu_hour), "/GPU-hour\n\n");
@@ -96,8 +102,8 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
   o += str("  per step: pipeline ", format_seconds(t.pipeline), " (bubble ",
            format_seconds(t.bubble), " = ", fmt("%.1f", 100 * t.bubble_fraction), "%), dp comm ",
            format_seconds(t.dp_comm), " [", t.dp_link, "], optimizer ", format_seconds(t.optimizer), "\n");
-  o += str("  step time ", format_seconds(t.step), "   ", fmt("%.1f", t.tflops_per_gpu / 1e12),
-           " TFLOP/s per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), "\n\n");
+  o += str("  step time ", format_seconds(t.step), "   ", format_flops(t.tflops_per_gpu),
+           " per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), "\n\n");
   o += str("total    ", fmt("%.3g", t.steps), " steps, ", format_seconds(t.seconds), " (",
            fmt("%.1f", t.days), " days), ", fmt("%.4g", t.gpu_hours), " GPU-hours, ",
            c.price_per_gpu_hour > 0 ? format_usd(t.cost) : std::string("cost: set --price"),

@@ -17,6 +17,8 @@ nlohmann::json search_json(const RunSpec& base, const SearchResult& result, int 
 
 // "1.23 GB", "4.56 TB" (decimal units, as the ZeRO paper uses).
 std::string format_bytes(double bytes);
+// "312.0 TFLOP/s", "14.90 GFLOP/s".
+std::string format_flops(double flops);
 // "$4.61M", "$12.3k".
 std::string format_usd(double usd);
 // "12.3 ms", "4.5 s", "3.2 h", "2.1 days", "355 years".

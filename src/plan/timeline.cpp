@@ -134,7 +134,8 @@ std::string timeline_svg(int p, int m, double tf, double tb) {
           << (op.forward ? "#4a90d9" : "#5cb85c") << "\" stroke=\"black\" stroke-width=\"0.5\"/>\n";
       if (w >= 10) {
         svg << "<text x=\"" << x + w / 2 << "\" y=\"" << y + row_h * 0.6
-            << "\" text-anchor=\"middle\" fill=\"white\">" << op.micro_batch + 1 << "</text>\n";
+            << "\" text-anchor=\"middle\" fill=\"white\"" << (w < 18 ? " font-size=\"8\"" : "")
+            << ">" << op.micro_batch + 1 << "</text>\n";
       }
     }
   }
@@ -146,7 +147,7 @@ void timeline_write(const std::string& path, int p, int m, double tf, double tb)
   if (p < 1 || m < 1) throw input_error(str("timeline needs pp >= 1 and micro-batches >= 1"));
   if (static_cast<int64_t>(p) * m > 4096) {
     throw input_error(str("timeline of ", p, " stages x ", m, " micro-batches is too large to draw"),
-                      "use a smaller global batch or --timeline-micro-batches");
+                      "draw a smaller case: lower --global-batch (the timeline shows the plan's p and m)");
   }
   if (std::filesystem::exists(path)) {
     throw input_error(str("--timeline: '", path, "' already exists; weft does not overwrite it"),

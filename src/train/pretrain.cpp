@@ -144,9 +144,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                        "use a batch that is a multiple of the rank count");
   const int B = o.batch / world;  // this rank's rows of every global batch
   const int row0 = rank * B;
-  std::error_code ec;
-  if (writer) fs::create_directories(run_dir, ec);
-  if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
+  const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
   model::GptConfig cfg;
@@ -160,7 +158,6 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (o.seq > cfg.max_seq)
     throw config_error(str("--seq = ", o.seq, " exceeds the model's max_seq = ", cfg.max_seq));
 
-  const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   std::vector<std::string> val_shards =
       data::shard_list(o.val_data.empty() ? o.data : o.val_data, "val");
   if (o.val_data.empty() && val_shards == train_shards) val_shards.clear();
@@ -210,8 +207,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     log_info("train: ", world, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
              dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
 
+  // The run directory is created only once every input has been checked.
   std::ofstream metrics;
   if (writer) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
     metrics.open(metrics_path, std::ios::trunc);
     if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   }

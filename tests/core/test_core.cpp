@@ -132,3 +132,21 @@ TEST(Progress, RenderShowsFractionRateAndEta) {
 
 }  // namespace
 }  // namespace weft
+
+#include "core/sha256.hpp"
+
+namespace weft {
+namespace {
+
+TEST(Sha256, FipsTestVectors) {
+  // FIPS 180-4 examples (NIST CSRC "SHA256.pdf").
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  Sha256 h;  // incremental = one shot
+  h.update("ab");
+  h.update("c");
+  EXPECT_EQ(h.finish_hex(), sha256_hex("abc"));
+}
+
+}  // namespace
+}  // namespace weft
