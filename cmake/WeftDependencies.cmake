@@ -59,3 +59,7 @@ if(NOT WEFT_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "WEFT_CUDA=ON but nvcc / the CUDA toolkit was not found. HINT: install the CUDA toolkit or configure with -DWEFT_CUDA=OFF")
   endif()
 endif()
+
+# Data pipeline: remote shards over HTTP range requests (libcurl).
+find_package(CURL REQUIRED)
+target_link_libraries(weft_deps INTERFACE CURL::libcurl)
