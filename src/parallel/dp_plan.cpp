@@ -9,15 +9,15 @@ namespace {
 
 // Adds slice [a, b) of tensor `t` to the bucket, merging with the range of the same
 // tensor that it extends downwards (layers join in descending order).
-void add_slice(DpBucket& bucket, std::size_t a, std::size_t b, bool decay) {
+void add_slice(DpBucket& bucket, std::size_t a, std::size_t b, bool decay, int tensor) {
   for (DpRange& r : bucket.ranges) {
-    if (r.begin == b && r.decay == decay) {
+    if (r.begin == b && r.tensor == tensor) {
       r.begin = a;
       bucket.floats += b - a;
       return;
     }
   }
-  bucket.ranges.push_back({a, b, decay});
+  bucket.ranges.push_back({a, b, decay, tensor});
   bucket.floats += b - a;
 }
 
@@ -40,17 +40,18 @@ DpPlan::DpPlan(const model::ParamLayout& layout, int n_layer, int dp_size,
     open = {};
   };
   for (int unit : order) {
-    for (const model::ParamTensor& t : layout.tensors()) {
+    for (int id = 0; id < model::kNumParamTensors; ++id) {
+      const model::ParamTensor& t = layout.tensors()[static_cast<std::size_t>(id)];
       const bool is_embedding = t.name == "wte" || t.name == "wpe";
       const bool is_head = t.name == "lnfw" || t.name == "lnfb";
       if (unit == model::kUnitEmbedding && is_embedding) {
-        add_slice(open, t.offset, t.offset + t.size, t.is_matrix);
+        add_slice(open, t.offset, t.offset + t.size, t.is_matrix, id);
       } else if (unit == model::unit_head(n_layer) && is_head) {
-        add_slice(open, t.offset, t.offset + t.size, t.is_matrix);
+        add_slice(open, t.offset, t.offset + t.size, t.is_matrix, id);
       } else if (unit >= 0 && unit < n_layer && t.per_layer) {
         const std::size_t ls = t.layer_size();
         const std::size_t a = t.offset + static_cast<std::size_t>(unit) * ls;
-        add_slice(open, a, a + ls, t.is_matrix);
+        add_slice(open, a, a + ls, t.is_matrix, id);
       }
     }
     open.units.push_back(unit);

@@ -20,6 +20,7 @@ namespace weft::parallel {
 struct DpRange {
   std::size_t begin = 0, end = 0;  // in floats, within the flat buffer
   bool decay = false;              // AdamW weight decay (2-D weights)
+  int tensor = 0;                  // model::ParamId of the one tensor it lies in
   std::size_t size() const { return end - begin; }
 };
 

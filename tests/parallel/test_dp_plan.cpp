@@ -30,7 +30,9 @@ void check_plan(const model::GptConfig& cfg, int n, std::size_t bucket, bool per
       last_unit = u;
       EXPECT_EQ(plan.bucket_of_unit(u), static_cast<int>(b));
     }
-    if (per_unit) EXPECT_EQ(bk.units.size(), 1u);
+    if (per_unit) {
+      EXPECT_EQ(bk.units.size(), 1u);
+    }
     for (const parallel::DpRange& r : bk.ranges) {
       floats += r.size();
       // One tensor per range, with that tensor's decay flag.
@@ -49,7 +51,9 @@ void check_plan(const model::GptConfig& cfg, int n, std::size_t bucket, bool per
       EXPECT_LT(r.end - plan.tail_begin(r), static_cast<std::size_t>(n));
     }
     EXPECT_EQ(floats, bk.floats);
-    if (!per_unit && b + 1 < plan.buckets().size()) EXPECT_GE(bk.floats, bucket);
+    if (!per_unit && b + 1 < plan.buckets().size()) {
+      EXPECT_GE(bk.floats, bucket);
+    }
   }
   EXPECT_EQ(last_unit, model::kUnitEmbedding);
   for (std::size_t i = 0; i < covered.size(); ++i) {
