@@ -15,10 +15,13 @@ namespace weft::parallel {
 
 DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
                            const DataParallelOptions& options)
-    : comm_(comm), model_(model), options_(options),
+    : comm_(comm),
+      model_(model),
+      options_(options),
       plan_(model.layout(), model.config().n_layer, comm.size(),
             std::max<std::size_t>(options.bucket_bytes / sizeof(float), 1), options.zero == 3),
-      rank_(comm.rank()), n_(comm.size()) {
+      rank_(comm.rank()),
+      n_(comm.size()) {
   if (options_.zero < 0 || options_.zero > 3)
     throw config_error(str("--zero ", options_.zero, ": expected 0, 1, 2 or 3"));
   const std::size_t nb = plan_.buckets().size();
@@ -39,13 +42,17 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
   model_.set_hooks(this);
 }
 
-DataParallel::~DataParallel() { model_.set_hooks(nullptr); }
+DataParallel::~DataParallel() {
+  model_.set_hooks(nullptr);
+}
 
 std::string DataParallel::context(const char* what, int b) const {
   return str("step ", step_ + 1, " bucket ", b, " ", what);
 }
 
-void DataParallel::begin_micro(bool sync) { sync_ = sync; }
+void DataParallel::begin_micro(bool sync) {
+  sync_ = sync;
+}
 
 void DataParallel::progress() {
   while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
@@ -104,10 +111,12 @@ double DataParallel::grad_sum_squares() {
   for (const DpBucket& bk : plan_.buckets())
     for (const DpRange& r : bk.ranges) {
       s += cpu::grad_sum_squares(g + plan_.piece_begin(r, rank_), plan_.piece(r));
-      if (rank_ == 0) s += cpu::grad_sum_squares(g + plan_.tail_begin(r), r.end - plan_.tail_begin(r));
+      if (rank_ == 0)
+        s += cpu::grad_sum_squares(g + plan_.tail_begin(r), r.end - plan_.tail_begin(r));
     }
   Stopwatch sw;
-  comm_.all_reduce(std::span<double>(&s, 1), comm::ReduceOp::kSum, str("step ", step_ + 1, " grad norm"));
+  comm_.all_reduce(std::span<double>(&s, 1), comm::ReduceOp::kSum,
+                   str("step ", step_ + 1, " grad norm"));
   exposed_ms_ += sw.ms();
   return s;
 }
@@ -163,7 +172,8 @@ void DataParallel::start_gather(int b) {
   for (const DpRange& r : plan_.buckets()[ub].ranges)
     if (plan_.piece(r) > 0)
       gather_[ub].push_back(comm_.iall_gather(p + plan_.piece_begin(r, rank_), p + r.begin,
-                                      plan_.piece(r), comm::DType::kF32, context("params", b)));
+                                              plan_.piece(r), comm::DType::kF32,
+                                              context("params", b)));
   gathering_[ub] = 1;
 }
 
@@ -250,10 +260,18 @@ DpMemory DataParallel::memory() const {
     m.params_held = 4.0 * shard + m.gather_buffers;
   }
   switch (options_.zero) {
-    case 0: m.formula = 16.0 * psi; break;
-    case 1: m.formula = 8.0 * psi + 8.0 * psi / n; break;
-    case 2: m.formula = 4.0 * psi + 12.0 * psi / n; break;
-    default: m.formula = 16.0 * psi / n; break;
+    case 0:
+      m.formula = 16.0 * psi;
+      break;
+    case 1:
+      m.formula = 8.0 * psi + 8.0 * psi / n;
+      break;
+    case 2:
+      m.formula = 4.0 * psi + 12.0 * psi / n;
+      break;
+    default:
+      m.formula = 16.0 * psi / n;
+      break;
   }
   return m;
 }
@@ -269,8 +287,8 @@ std::string DataParallel::memory_report() const {
   return str("memory per rank (ZeRO-", options_.zero, ", dp ", n_, ", fp32): params ",
              m.params_held * mb, " MiB, grads ", m.grads_held * mb, " MiB, optimizer ",
              m.optim_held * mb, " MiB (held by ZeRO; allocated ", m.params_alloc * mb, "/",
-             m.grads_alloc * mb, "/", m.optim_alloc * mb, " MiB), activations ",
-             m.activations * mb, " MiB; ZeRO formula ", m.formula * mb, " MiB",
+             m.grads_alloc * mb, "/", m.optim_alloc * mb, " MiB), activations ", m.activations * mb,
+             " MiB; ZeRO formula ", m.formula * mb, " MiB",
              options_.zero == 3 ? str(" + gather buffers ", m.gather_buffers * mb, " MiB") : "",
              ok ? " [matches]" : " [MISMATCH]");
 }

@@ -26,8 +26,8 @@
 namespace weft::parallel {
 
 struct DataParallelOptions {
-  int zero = 0;                            // ZeRO stage 0..3
-  std::size_t bucket_bytes = 25u << 20;    // gradient bucket size (ZeRO-0/1/2)
+  int zero = 0;                          // ZeRO stage 0..3
+  std::size_t bucket_bytes = 25u << 20;  // gradient bucket size (ZeRO-0/1/2)
   // Debug: fill what a rank does not hold (ZeRO-3 released parameters, ZeRO-2
   // non-owned gradients) with NaN, so any read of it shows in the loss.
   bool poison_released = false;
@@ -40,13 +40,14 @@ struct DpMemory {
   double params_held = 0, grads_held = 0, optim_held = 0;
   double params_alloc = 0, grads_alloc = 0, optim_alloc = 0;
   double activations = 0;
-  double formula = 0;  // 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N or 16Ψ/N bytes
+  double formula = 0;         // 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N or 16Ψ/N bytes
   double gather_buffers = 0;  // ZeRO-3: two largest units (current + prefetched)
 };
 
 class DataParallel final : public model::ModelHooks {
  public:
-  DataParallel(comm::Communicator& comm, model::GptModel& model, const DataParallelOptions& options);
+  DataParallel(comm::Communicator& comm, model::GptModel& model,
+               const DataParallelOptions& options);
   ~DataParallel() override;
 
   int zero() const { return options_.zero; }

@@ -31,7 +31,9 @@ std::vector<nlohmann::json> read_metrics(const std::string& dir) {
   return rows;
 }
 
-double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
+double rel(double a, double b) {
+  return std::abs(a - b) / std::max(std::abs(b), 1e-30);
+}
 
 }  // namespace
 
@@ -122,9 +124,10 @@ int main(int argc, char** argv) {
         ok = false;
       }
     }
-    std::printf("final parameters: max rel diff %.3g (per tensor, max|a-b|/max|a|); "
-                "key bias (zero true gradient, not compared) max abs diff %.3g; tolerance %.3g\n",
-                worst, key_bias, ptol);
+    std::printf(
+        "final parameters: max rel diff %.3g (per tensor, max|a-b|/max|a|); "
+        "key bias (zero true gradient, not compared) max abs diff %.3g; tolerance %.3g\n",
+        worst, key_bias, ptol);
   } catch (const std::exception& e) {
     std::printf("FAIL: %s\n", e.what());
     return 1;
