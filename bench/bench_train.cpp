@@ -26,11 +26,6 @@ namespace {
 
 using namespace weft;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -72,28 +67,29 @@ double run_config(const Config& cfg, double peak_gflops) {
     std::exit(1);
   }
   stats.erase(stats.begin());  // the first step pays page faults
-  std::vector<double> total, fwd, bwd, optv;
-  for (const auto& s : stats) {
-    total.push_back(s.ms_total);
-    fwd.push_back(s.ms_forward);
-    bwd.push_back(s.ms_backward);
-    optv.push_back(s.ms_optimizer);
-  }
-  const double ms = median(total), f = median(fwd), b = median(bwd), o = median(optv);
+  // The breakdown is taken from the median step, so its parts add up to its total.
+  std::sort(stats.begin(), stats.end(),
+            [](const auto& a, const auto& b) { return a.ms_total < b.ms_total; });
+  const train::StepStats& med = stats[stats.size() / 2];
+  const double ms = med.ms_total, f = med.ms_forward, b = med.ms_backward, o = med.ms_optimizer;
   const double flops = model::GptModel::train_flops(c, cfg.B, cfg.T);
   const double tokens = static_cast<double>(cfg.B) * cfg.T;
   const double mfu = flops / (ms / 1e3) / (peak_gflops * 1e9);
   std::printf("%-4s B=%d T=%-4d params %6.1fM | %8.1f ms/step | %7.0f tok/s | %6.1f GFLOP/s | MFU %5.1f%%"
-              " | fwd %6.1f bwd %6.1f opt %5.1f other %5.1f ms (non-matmul-ish opt+other %4.1f%%)"
+              " | fwd %6.1f bwd %6.1f opt %5.1f other %5.1f ms (opt+other %4.1f%%)"
               " | loss %.3f -> %.3f\n",
               cfg.name.c_str(), cfg.B, cfg.T, m.num_params() / 1e6, ms, tokens / (ms / 1e3),
               flops / (ms / 1e3) / 1e9, 100 * mfu, f, b, o, ms - f - b - o,
               100 * (o + std::max(0.0, ms - f - b - o)) / ms, first, last);
   const double analytic_mb =
       (4.0 * m.num_params() + m.activations().floats()) * 4.0 / (1024.0 * 1024.0);
-  std::printf("     memory: peak RSS %.0f MB, analytic %.0f MB (params+grads+m+v %.0f MB, activations %.0f MB), ratio %.2f\n",
+  std::printf("     memory: peak RSS %.0f MB (of the process so far: exact for the first config run; use --only), analytic %.0f MB (params+grads+m+v %.0f MB, activations %.0f MB), ratio %.2f\n",
               peak_rss_mb(), analytic_mb, 16.0 * m.num_params() / (1024.0 * 1024.0),
               4.0 * m.activations().floats() / (1024.0 * 1024.0), peak_rss_mb() / analytic_mb);
+  // On a shared machine the peak drifts: re-measure it right after, for context.
+  const double peak_after = train::measure_sgemm_gflops(2048, 3);
+  std::printf("     sgemm peak re-measured after this config: %.1f GFLOP/s -> MFU %.1f%%\n", peak_after,
+              100 * flops / (ms / 1e3) / (peak_after * 1e9));
   std::fflush(stdout);
   return ms / 1e3;
 }

@@ -44,6 +44,9 @@ class Gpt(nn.Module):
         self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(1024, C)
         self.blocks = nn.ModuleList(Block(C, NH) for _ in range(L))
         self.lnf = nn.LayerNorm(C)
+        for name, p in self.named_parameters():  # GPT-2 init, as weft's (timing-neutral)
+            if p.dim() == 2:
+                nn.init.normal_(p, 0.0, 0.02)
 
     def forward(self, idx, targets):
         x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))

@@ -79,9 +79,7 @@ PretrainResult pretrain(const PretrainOptions& o) {
   if (fs::exists(metrics_path) && !o.overwrite)
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
+  const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
   model::GptConfig cfg;
@@ -95,7 +93,6 @@ PretrainResult pretrain(const PretrainOptions& o) {
   if (o.seq > cfg.max_seq)
     throw config_error(str("--seq = ", o.seq, " exceeds the model's max_seq = ", cfg.max_seq));
 
-  const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   std::vector<std::string> val_shards =
       data::shard_list(o.val_data.empty() ? o.data : o.val_data, "val");
   if (o.val_data.empty() && val_shards == train_shards) val_shards.clear();
@@ -130,6 +127,10 @@ PretrainResult pretrain(const PretrainOptions& o) {
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
 
+  // The run directory is created only once every input has been checked.
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
   std::ofstream metrics(metrics_path, std::ios::trunc);
   if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   AlignedBuffer<std::int32_t> vx(static_cast<std::size_t>(o.batch) * o.seq);
