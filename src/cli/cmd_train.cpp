@@ -1,0 +1,46 @@
+// `weft train`: single-rank pretraining on llm.c token shards (train/pretrain.hpp).
+// Parsing only.
+#include <memory>
+
+#include "cli/command_registry.hpp"
+#include "train/pretrain.hpp"
+
+namespace {
+
+std::function<int()> setup_train(CLI::App& app) {
+  auto o = std::make_shared<weft::train::PretrainOptions>();
+  app.add_option("--model", o->model, "model preset d<depth>: d2, d4, d6, d12 (GPT-2 124M), d24, d36, d48")
+      ->capture_default_str();
+  app.add_option("--vocab", o->vocab, "vocabulary size of a new model")->capture_default_str();
+  app.add_option("--max-seq", o->max_seq, "longest sequence of a new model")->capture_default_str();
+  app.add_option("--init-from", o->init_from, "start from this llm.c GPT-2 checkpoint (its shape wins)");
+  app.add_option("--data", o->data, "token shards: a directory, a file, or file1,file2,...")->required();
+  app.add_option("--val-data", o->val_data, "validation shards (default: *val* shards in --data)");
+  app.add_option("--batch,-b", o->batch, "micro-batch size B")->capture_default_str();
+  app.add_option("--seq,-t", o->seq, "sequence length T")->capture_default_str();
+  app.add_option("--steps,-n", o->steps, "optimizer steps")->capture_default_str();
+  app.add_option("--grad-accum", o->grad_accum, "micro-batches per step")->capture_default_str();
+  app.add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
+  app.add_option("--warmup", o->warmup, "linear warmup steps")->capture_default_str();
+  app.add_option("--min-lr-frac", o->min_lr_frac, "cosine floor as a fraction of --lr")->capture_default_str();
+  app.add_option("--weight-decay", o->weight_decay, "AdamW weight decay (2-D weights only)")->capture_default_str();
+  app.add_option("--grad-clip", o->grad_clip, "clip the global grad norm to this (0 = off)")->capture_default_str();
+  app.add_option("--seed", o->seed, "seed of the weight init")->capture_default_str();
+  app.add_option("--val-every", o->val_every, "validate every N steps (0 = never)")->capture_default_str();
+  app.add_option("--val-batches", o->val_batches, "batches per validation")->capture_default_str();
+  app.add_option("--sample-every", o->sample_every, "print a greedy sample every N steps (0 = never)")->capture_default_str();
+  app.add_option("--sample-tokens", o->sample_tokens, "tokens per sample")->capture_default_str();
+  app.add_option("--threads", o->threads, "threads (0 = OpenMP default)")->capture_default_str();
+  app.add_option("--peak-gflops", o->peak_gflops, "MFU denominator (0 = measure sgemm at start)");
+  app.add_option("--out,-o", o->out, "run directory (metrics.jsonl, model.bin)")->required();
+  app.add_flag("--overwrite", o->overwrite, "replace an existing run in --out");
+  app.add_flag("--quiet,-q", o->quiet, "no step lines");
+  return [o] {
+    weft::train::pretrain(*o);
+    return 0;
+  };
+}
+
+WEFT_COMMAND("train", "Pretrain a GPT on token shards (single rank)", 300, setup_train);
+
+}  // namespace

@@ -1,0 +1,87 @@
+// GPT-2 forward and backward over the CPU kernels (llm.c's gpt2_forward/backward):
+// owns the flat parameter buffer, its gradient mirror and the activation arena.
+// Tied LM head: wte computes the logits and receives their gradient. The model
+// does no communication; it calls ModelHooks at the points a distributed run needs.
+// Not thread-safe: one thread drives it (kernels use OpenMP inside).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/aligned_buffer.hpp"
+#include "model/activations.hpp"
+#include "model/gpt_config.hpp"
+#include "model/model_hooks.hpp"
+#include "model/param_layout.hpp"
+
+namespace weft::model {
+
+class GptModel {
+ public:
+  // Allocates parameters (zeroed; call init_weights or load into params()), the
+  // gradient mirror when `training`, and activations for batches up to B×T.
+  GptModel(const GptConfig& config, int B, int T, bool training = true);
+
+  const GptConfig& config() const { return config_; }
+  const ParamLayout& layout() const { return layout_; }
+  std::size_t num_params() const { return layout_.total(); }
+  int max_batch() const { return acts_.B; }
+  int max_seq() const { return acts_.T; }
+
+  float* params() { return params_.data(); }              // (num_params)
+  const float* params() const { return params_.data(); }
+  float* grads() { return grads_.data(); }                // (num_params), nullptr if !training
+  const float* grads() const { return grads_.data(); }
+  ParamViews<float> param_views() { return ParamViews<float>::make(layout_, params_.data()); }
+  ParamViews<float> grad_views() { return ParamViews<float>::make(layout_, grads_.data()); }
+  const ActivationArena& activations() const { return acts_; }
+
+  // GPT-2 / llm.c init: weights ~ N(0, 0.02), the two residual projections
+  // (attprojw, fcprojw) ~ N(0, 0.02/sqrt(2L)), biases 0, LayerNorm weights 1,
+  // padded wte rows 0. Deterministic in `seed`.
+  void init_weights(std::uint64_t seed);
+
+  void set_hooks(ModelHooks* hooks) { hooks_ = hooks ? hooks : &no_hooks_; }
+
+  // Forward for B×T tokens (B, T within capacity). inp (B,T) token ids; targets
+  // (B,T) or nullptr; weights (B,T) 0/1 loss weights or nullptr (= all 1).
+  // Logits (B,T,Vp) stay readable in logits(). Returns the weighted mean loss, or
+  // -1 when targets is nullptr.
+  float forward(const std::int32_t* inp, const std::int32_t* targets, const float* weights,
+                int B, int T);
+  // Forward for training: as forward() with targets required, but the fused
+  // classifier replaces the logits by the gradient of grad_scale·loss, ready for
+  // backward(). grad_scale: 1/grad_accum (or Σw_micro/Σw_total) for accumulation.
+  float forward_train(const std::int32_t* inp, const std::int32_t* targets,
+                      const float* weights, int B, int T, float grad_scale);
+  // Accumulates (+=) into grads() the gradient of the last forward_train.
+  void backward();
+  void zero_grad();
+
+  const float* logits() const { return acts_.logits; }  // (B,T,Vp) of the last forward
+  // Σ of the loss weights seen by the last forward (the token count when unweighted).
+  double last_weight_sum() const { return last_weight_sum_; }
+
+  // FLOPs of one training step (forward + backward) on B×T tokens: 6·N·tokens for
+  // the matmuls (N excluding wpe) + 6·L·B·T²·C for attention (causal: half of 12).
+  static double train_flops(const GptConfig& config, int B, int T);
+
+ private:
+  void forward_body(const std::int32_t* inp, int B, int T);
+  void check_shape(int B, int T) const;
+
+  GptConfig config_;
+  ParamLayout layout_;
+  AlignedBuffer<float> params_;
+  AlignedBuffer<float> grads_;
+  ActivationArena acts_;
+  NoHooks no_hooks_;
+  ModelHooks* hooks_ = &no_hooks_;
+  // State of the last forward, for backward.
+  AlignedBuffer<std::int32_t> last_inp_;  // (B, T) copy of the last forward's tokens
+  int last_B_ = 0, last_T_ = 0;
+  bool backward_ready_ = false;
+  double last_weight_sum_ = 0.0;
+};
+
+}  // namespace weft::model

@@ -1,0 +1,50 @@
+// `weft train`: single-rank pretraining from llm.c token shards. Builds (or loads
+// from an llm.c checkpoint) the model, runs TrainStep for N steps with periodic
+// validation and greedy samples, prints one stable step line per step on stdout,
+// appends one JSON object per step to RUN_DIR/metrics.jsonl, and saves
+// RUN_DIR/model.bin (llm.c format) at the end. Main thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weft::train {
+
+struct PretrainOptions {
+  std::string model = "d4";     // preset (ignored with init_from)
+  int vocab = 50257;            // V for a new model (GPT-2's by default)
+  int max_seq = 1024;           // maxT for a new model
+  std::string init_from;        // llm.c checkpoint to start from (config from its header)
+  std::string data;             // directory, shard file, or comma-separated shard files
+  std::string val_data;         // same; empty: "val" shards found beside --data
+  int batch = 4;                // B
+  int seq = 64;                 // T
+  int steps = 10;
+  int grad_accum = 1;
+  double lr = 3e-4;
+  int warmup = 0;
+  double min_lr_frac = 0.1;
+  double weight_decay = 0.0;    // on 2-D weights only
+  float grad_clip = 1.0f;
+  std::uint64_t seed = 1337;
+  int val_every = 0;            // 0 = never (besides the end when > 0)
+  int val_batches = 10;
+  int sample_every = 0;         // 0 = never
+  int sample_tokens = 16;
+  int threads = 0;              // 0 = OpenMP default
+  double peak_gflops = 0.0;     // MFU denominator; 0 = measure sgemm (1024³) at start
+  std::string out;              // RUN_DIR (required)
+  bool overwrite = false;       // allow an existing RUN_DIR/metrics.jsonl to be replaced
+  bool quiet = false;           // no step lines on stdout
+};
+
+struct PretrainResult {
+  std::vector<double> losses;      // per step
+  std::vector<double> val_losses;  // per validation
+  double peak_gflops = 0.0;
+};
+
+PretrainResult pretrain(const PretrainOptions& options);
+
+}  // namespace weft::train

@@ -1,0 +1,46 @@
+// One optimizer step of single-rank training: grad_accum micro-batches of
+// forward_train + backward, global grad-norm clipping, AdamW with the scheduled LR,
+// timed per phase. Shared by `weft train` and bench/bench_train. Holds references
+// to the model and optimizer (owned by the caller) and its own (B,T) token buffers,
+// so a step allocates nothing. One thread drives it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "core/aligned_buffer.hpp"
+#include "kernels/cpu/adamw.hpp"
+#include "model/gpt_model.hpp"
+#include "train/adamw_optimizer.hpp"
+#include "train/lr_schedule.hpp"
+
+namespace weft::train {
+
+struct StepStats {
+  double loss = 0.0;       // mean over the micro-batches
+  double grad_norm = 0.0;  // before clipping
+  double lr = 0.0;
+  double ms_forward = 0.0, ms_backward = 0.0, ms_optimizer = 0.0, ms_total = 0.0;
+};
+
+// Fills x (B,T) and y (B,T) with the next micro-batch.
+using BatchSource = std::function<void(std::int32_t* x, std::int32_t* y)>;
+
+class TrainStep {
+ public:
+  TrainStep(model::GptModel& model, AdamWOptimizer& optimizer, const cpu::AdamWConfig& adam,
+            const LrSchedule& schedule, float grad_clip, int B, int T, int grad_accum);
+  // Runs step `step` (0-based, for the schedule).
+  StepStats run(int step, const BatchSource& next_batch);
+
+ private:
+  model::GptModel& model_;
+  AdamWOptimizer& optimizer_;
+  cpu::AdamWConfig adam_;
+  LrSchedule schedule_;
+  float grad_clip_;
+  int B_, T_, grad_accum_;
+  AlignedBuffer<std::int32_t> x_, y_;  // (B, T) each
+};
+
+}  // namespace weft::train
