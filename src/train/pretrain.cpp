@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "data/shard_reader_simple.hpp"
 #include "kernels/cpu/threads.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
 #include "train/adamw_optimizer.hpp"
@@ -105,7 +106,10 @@ PretrainResult pretrain(const PretrainOptions& o) {
       val_reader = std::make_unique<data::ShardReaderSimple>(val_shards, o.batch, o.seq, cfg.vocab);
   }
 
+  const cpu::Precision precision = cpu::parse_precision(o.precision);
   model::GptModel m(cfg, o.batch, o.seq, /*training=*/true);
+  if (m.set_precision(precision) == cpu::Precision::kBf16)
+    log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
   if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
   else

@@ -37,6 +37,7 @@ struct PretrainOptions {
   std::string out;              // RUN_DIR (required)
   bool overwrite = false;       // allow an existing RUN_DIR/metrics.jsonl to be replaced
   bool quiet = false;           // no step lines on stdout
+  std::string precision = "fp32";  // matmul operands: fp32 | bf16 (docs/precision.md)
 };
 
 struct PretrainResult {
