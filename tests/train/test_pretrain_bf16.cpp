@@ -3,7 +3,12 @@
 // and the bf16 run really differs from fp32 (the setting took effect).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -71,6 +76,24 @@ TEST(PretrainBf16, D4TracksFp32Within2Percent) {
   EXPECT_NEAR(bf16.losses[0], fp32.losses[0], 0.01 * fp32.losses[0]);
   const double a = mean_tail(fp32.losses, 10), b = mean_tail(bf16.losses, 10);
   EXPECT_NEAR(b, a, 0.02 * a) << "final loss fp32 " << a << " vs bf16 " << b;
+}
+
+// A CPU without native bf16 (simulated: oneDNN capped at plain AVX-512) trains in fp32
+// after one notice, exit status 0.
+TEST(PretrainBf16, CliFallsBackToFp32WithANotice) {
+  const fs::path tmp = fs::path(::testing::TempDir());
+  const std::string log = (tmp / "weft_bf16_fallback.log").string();
+  const std::string cmd = "ONEDNN_MAX_CPU_ISA=AVX512_CORE " + std::string(WEFT_EXE) +
+                          " train --model d2 --vocab 64 --max-seq 32 --seq 16 --batch 2 --steps 2"
+                          " --peak-gflops 1 --quiet --overwrite --precision bf16 --data " +
+                          make_noisy_bigram_dir() + " --out " + (tmp / "weft_bf16_fb_run").string() +
+                          " >" + log + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text.str();
+  EXPECT_NE(text.str().find("training in fp32 instead"), std::string::npos) << text.str();
 }
 
 TEST(PretrainBf16, UnknownPrecisionIsAnInputError) {
