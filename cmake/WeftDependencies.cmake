@@ -70,3 +70,14 @@ if(NOT WEFT_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "WEFT_CUDA=ON but nvcc / the CUDA toolkit was not found. HINT: install the CUDA toolkit or configure with -DWEFT_CUDA=OFF")
   endif()
 endif()
+
+# Data pipeline: remote shards over HTTP range requests (libcurl).
+find_package(CURL REQUIRED)
+target_link_libraries(weft_deps INTERFACE CURL::libcurl)
+
+# cpp-httplib (weft serve). Debian ships it as a compiled library whose header is built
+# with OpenSSL/zlib/brotli support; those defines change struct layouts (Request has an
+# SSL* member), so they come from its pkg-config file. weft itself serves plain HTTP.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(WEFT_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+target_link_libraries(weft_deps INTERFACE PkgConfig::WEFT_HTTPLIB)

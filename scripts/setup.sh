@@ -6,15 +6,21 @@
 #   bash scripts/setup.sh --preset debug|asan
 #   bash scripts/setup.sh --no-build # packages only
 #   WEFT_SKIP_APT=1 bash scripts/setup.sh   # build only (packages already there)
+#   bash scripts/setup.sh --test-deps  # also what the test suite's real clients need:
+#       Debian's chromium (headless browser test) and node/npm, then the npm modules
+#       openai + playwright-core into tests/serve/js/node_modules (npm registry).
+#       Without them those client tests print SKIP; WEFT_SKIP_NPM=1 skips the npm step.
 set -euo pipefail
 
 preset=release
 build=1
+test_deps=0
 while (($#)); do
   case "$1" in
     --preset) preset=${2:?--preset needs a name}; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --test-deps) test_deps=1; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,6 +38,11 @@ packages=(
   bible-kjv fortunes wordnet-base # real text corpora (the demo's default is the KJV Bible)
   unicode-data                    # UCD source of tools/gen_unicode_tables.py (tokenizer classes)
 )
+
+if ((test_deps)); then
+  packages+=(chromium)
+  command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -59,6 +70,14 @@ else
   echo "setup: installing ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ((test_deps)) && [[ ${WEFT_SKIP_NPM:-0} != 1 ]] && command -v npm >/dev/null; then
+  if [[ ! -d tests/serve/js/node_modules ]]; then
+    echo "setup: installing the npm modules of weft serve's client tests (tests/serve/js)"
+    npm ci --prefix tests/serve/js --no-audit --no-fund --silent ||
+      echo "setup: npm ci failed; the client tests will be skipped" >&2
+  fi
 fi
 
 if ((build)); then

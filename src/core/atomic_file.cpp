@@ -27,7 +27,8 @@ void fsync_parent_dir(const std::string& path) {
 
 }  // namespace
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+AtomicFileWriter::AtomicFileWriter(std::string path, bool durable)
+    : path_(std::move(path)), durable_(durable) {
   temp_path_ = str(path_, ".tmp.", ::getpid(), ".", g_temp_counter.fetch_add(1));
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw io_error_errno("cannot create temporary file", temp_path_);
@@ -54,7 +55,7 @@ void AtomicFileWriter::write(const void* data, std::size_t size) {
 
 void AtomicFileWriter::commit() {
   WEFT_CHECK(fd_ >= 0, "commit twice");
-  if (::fsync(fd_) != 0) throw io_error_errno("cannot fsync", temp_path_);
+  if (durable_ && ::fsync(fd_) != 0) throw io_error_errno("cannot fsync", temp_path_);
   const int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) throw io_error_errno("cannot close", temp_path_);
@@ -62,11 +63,11 @@ void AtomicFileWriter::commit() {
     throw io_error_errno("cannot rename temporary file onto", path_);
   }
   committed_ = true;
-  fsync_parent_dir(path_);
+  if (durable_) fsync_parent_dir(path_);
 }
 
-void file_write_atomic(const std::string& path, const void* data, std::size_t size) {
-  AtomicFileWriter w(path);
+void file_write_atomic(const std::string& path, const void* data, std::size_t size, bool durable) {
+  AtomicFileWriter w(path, durable);
   w.write(data, size);
   w.commit();
 }

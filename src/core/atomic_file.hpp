@@ -11,13 +11,16 @@ namespace weft {
 
 // Writes `size` bytes to `path` atomically. The temp file is "<path>.tmp.<pid>.<n>"
 // and is removed on failure. Throws weft::Error (kIo) naming the path.
-void file_write_atomic(const std::string& path, const void* data, std::size_t size);
+void file_write_atomic(const std::string& path, const void* data, std::size_t size,
+                       bool durable = true);
 
 // Same, for content produced in pieces: `write` is called with a writer that
 // appends bytes to the temp file. Lets large files stream without one big buffer.
 class AtomicFileWriter {
  public:
-  explicit AtomicFileWriter(std::string path);
+  // durable = false skips the fsyncs (still atomic against a crash of this process,
+  // not against power loss): for scratch files that are cheap to remake.
+  explicit AtomicFileWriter(std::string path, bool durable = true);
   ~AtomicFileWriter();  // removes the temp file unless commit() succeeded
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
@@ -32,6 +35,7 @@ class AtomicFileWriter {
   std::string temp_path_;
   int fd_ = -1;
   bool committed_ = false;
+  bool durable_ = true;
 };
 
 }  // namespace weft

@@ -93,6 +93,7 @@ std::string ProgressBar::render(double elapsed) const {
   }
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
   out += "  " + amount(rate) + "/s";
+  if (!note_.empty()) out += "  " + note_;
   if (total_ > 0 && done_ < total_ && rate > 0) {
     out += "  ETA " + format_duration(static_cast<double>(total_ - done_) / rate);
   } else {

@@ -23,6 +23,8 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   void add(std::uint64_t delta) { set(done_ + delta); }
+  // Extra text shown after the rate (e.g. "1.2M tokens, 250k tok/s"); drawn at the next set().
+  void set_note(std::string note) { note_ = std::move(note); }
   void set(std::uint64_t done);
   // Prints the final line (also when not a TTY). Called by the destructor if needed.
   void finish();
@@ -32,6 +34,7 @@ class ProgressBar {
 
  private:
   std::string label_;
+  std::string note_;
   std::uint64_t total_;
   std::uint64_t done_ = 0;
   ProgressUnit unit_;

@@ -46,7 +46,8 @@ class ReadFile {
         if (errno == EINTR) continue;
         throw io_error_errno("cannot read shard", path_);
       }
-      if (n == 0) throw input_error(str("shard '", path_, "': unexpected end of file"), kRegenerateHint);
+      if (n == 0)
+        throw input_error(str("shard '", path_, "': unexpected end of file"), kRegenerateHint);
       p += n;
       size -= static_cast<std::size_t>(n);
       offset += static_cast<std::uint64_t>(n);
@@ -93,9 +94,9 @@ std::uint64_t shard_header_decode(const std::uint8_t* header, std::uint64_t file
                       kRegenerateHint);
   }
   if (ints[1] != kShardVersion) {
-    throw input_error(str("shard '", name, "': unsupported version ", ints[1], " (expected ",
-                          kShardVersion, ")"),
-                      kRegenerateHint);
+    throw input_error(
+        str("shard '", name, "': unsupported version ", ints[1], " (expected ", kShardVersion, ")"),
+        kRegenerateHint);
   }
   if (ints[2] < 0) {
     throw input_error(str("shard '", name, "': negative token count ", ints[2]), kRegenerateHint);
@@ -118,7 +119,7 @@ std::uint64_t shard_read_header(const std::string& path) {
 
 void shard_check_ids(std::span<const std::uint16_t> tokens, std::int64_t vocab_size,
                      const std::string& name, std::uint64_t first_index) {
-  if (vocab_size <= 0 || vocab_size >= kShardMaxVocab) return;
+  if (vocab_size <= 0 || vocab_size > 65535) return;  // every uint16 id is then valid
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] >= vocab_size) {
       throw input_error(str("shard '", name, "': token ", first_index + i, " has id ", tokens[i],
@@ -147,19 +148,20 @@ void shard_read_range(const std::string& path, std::uint64_t offset, std::uint64
                           ") requested but it holds only ", n));
   }
   if (count > 0) {
-    file.read_at(out, count * sizeof(std::uint16_t), kShardHeaderBytes + offset * sizeof(std::uint16_t));
+    file.read_at(out, count * sizeof(std::uint16_t),
+                 kShardHeaderBytes + offset * sizeof(std::uint16_t));
   }
   shard_check_ids({out, count}, vocab_size, path, offset);
 }
 
-void shard_write(const std::string& path, std::span<const std::uint16_t> tokens) {
+void shard_write(const std::string& path, std::span<const std::uint16_t> tokens, bool durable) {
   if (tokens.size() > static_cast<std::size_t>(INT32_MAX)) {
-    throw input_error(str("shard '", path, "': ", tokens.size(),
-                          " tokens do not fit the format's int32 count"),
-                      "use a smaller --shard-tokens");
+    throw input_error(
+        str("shard '", path, "': ", tokens.size(), " tokens do not fit the format's int32 count"),
+        "use a smaller --shard-tokens");
   }
   const auto header = shard_header_encode(tokens.size());
-  AtomicFileWriter w(path);
+  AtomicFileWriter w(path, durable);
   w.write(header.data(), header.size());
   w.write(tokens.data(), tokens.size_bytes());
   w.commit();

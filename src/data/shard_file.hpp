@@ -17,8 +17,9 @@ inline constexpr std::int32_t kShardMagic = 20240520;
 inline constexpr std::int32_t kShardVersion = 1;
 inline constexpr std::size_t kShardHeaderInts = 256;
 inline constexpr std::size_t kShardHeaderBytes = kShardHeaderInts * sizeof(std::int32_t);
-// The largest vocabulary whose ids fit the uint16 tokens of the format.
-inline constexpr std::int64_t kShardMaxVocab = 65536;
+// The largest vocabulary weft writes into shards: ids must fit uint16 (llm.c
+// asserts vocab < 2^16 the same way).
+inline constexpr std::int64_t kShardMaxVocab = 65535;
 
 // The 1024 header bytes for a shard of `num_tokens` tokens.
 std::vector<std::uint8_t> shard_header_encode(std::uint64_t num_tokens);
@@ -48,6 +49,8 @@ void shard_check_ids(std::span<const std::uint16_t> tokens, std::int64_t vocab_s
 
 // Writes a shard atomically: `path` either keeps its old contents or holds the
 // complete new shard, never a partial one (temp file + fsync + rename + dir fsync).
-void shard_write(const std::string& path, std::span<const std::uint16_t> tokens);
+// durable = false skips the fsyncs (scratch files that are cheap to remake).
+void shard_write(const std::string& path, std::span<const std::uint16_t> tokens,
+                 bool durable = true);
 
 }  // namespace weft::data

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,7 +47,8 @@ std::vector<char> handmade_shard(std::int32_t magic, std::int32_t version, std::
                                  const std::vector<std::uint16_t>& tokens) {
   std::vector<char> b(1024, 0);
   auto put32 = [&](std::size_t at, std::int32_t v) {
-    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+      b[at + i] = static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xff);
   };
   put32(0, magic);
   put32(4, version);
@@ -112,9 +113,11 @@ TEST(DataShardFile, BadHeadersNameFileAndField) {
   EXPECT_NE(error_of([&] { shard_read(dir / "short.bin"); }).find("truncated"), std::string::npos);
   EXPECT_NE(error_of([&] { shard_read_header(dir / "long.bin"); }).find("trailing data"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { shard_read(dir / "tiny.bin"); }).find("shorter than the 1024-byte header"),
+  EXPECT_NE(
+      error_of([&] { shard_read(dir / "tiny.bin"); }).find("shorter than the 1024-byte header"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] { shard_read(dir / "missing.bin"); }).find("missing.bin"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { shard_read(dir / "missing.bin"); }).find("missing.bin"), std::string::npos);
 }
 
 TEST(DataShardFile, IdsAtOrAboveVocabRejected) {
@@ -125,8 +128,9 @@ TEST(DataShardFile, IdsAtOrAboveVocabRejected) {
   EXPECT_NE(m.find("v.bin"), std::string::npos) << m;
   EXPECT_NE(m.find("token 2 has id 100"), std::string::npos) << m;
   std::uint16_t out[2];
-  EXPECT_NE(error_of([&] { shard_read_range(dir / "v.bin", 1, 2, out, 100); }).find("token 2 has id 100"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { shard_read_range(dir / "v.bin", 1, 2, out, 100); }).find("token 2 has id 100"),
+      std::string::npos);
 }
 
 TEST(DataShardFile, WriteReplacesWholeFileAndLeavesNoTemp) {
@@ -150,8 +154,9 @@ TEST(DataShardFile, FailedWriteKeepsExistingTarget) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path)) ++entries;
   EXPECT_EQ(entries, 1);  // no temp file left behind
   // A directory that does not exist: clear I/O error naming the path.
-  EXPECT_NE(error_of([&] { shard_write(dir / "no/such/dir.bin", std::vector<std::uint16_t>{1}); })
-                .find("no/such/dir.bin"),
+  EXPECT_NE(error_of([&] {
+              shard_write(dir / "no/such/dir.bin", std::vector<std::uint16_t>{1});
+            }).find("no/such/dir.bin"),
             std::string::npos);
 }
 
