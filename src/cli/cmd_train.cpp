@@ -38,12 +38,23 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--precision", o->precision,
                  "matmul precision: fp32, or bf16 (fp32 master weights; fp32 on CPUs without bf16)")
       ->capture_default_str();
+  app.add_option("--ranks", o->ranks, "data-parallel ranks as threads of this process (with --ranks-as threads)")
+      ->capture_default_str();
+  app.add_option("--ranks-as", o->ranks_as, "threads | mpi (default: mpi under mpirun, else threads when --ranks > 1)");
+  app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
+  app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
+  app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
+  // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
+  app.add_option("--test-fault", o->fault, "")->group("");
+  app.add_option("--test-fault-rank", o->fault_rank, "")->group("");
+  app.add_option("--test-fault-step", o->fault_step, "")->group("");
+  app.add_flag("--test-poison", o->poison, "")->group("");
   return [o] {
     weft::train::pretrain(*o);
     return 0;
   };
 }
 
-WEFT_COMMAND("train", "Pretrain a GPT on token shards (single rank)", 300, setup_train);
+WEFT_COMMAND("train", "Pretrain a GPT on token shards (one rank, or data parallel with ZeRO)", 300, setup_train);
 
 }  // namespace

@@ -3,6 +3,10 @@
 // validation and greedy samples, prints one stable step line per step on stdout,
 // appends one JSON object per step to RUN_DIR/metrics.jsonl, and saves
 // RUN_DIR/model.bin (llm.c format) at the end. Main thread only.
+// Data parallel (docs/parallel.md): `ranks` > 1 with ranks_as "threads" runs N rank
+// threads in this process; under mpirun every process is one rank. Each rank takes
+// its slice of every global batch (batch = the global B); rank 0 alone writes
+// metrics.jsonl and model.bin.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +42,18 @@ struct PretrainOptions {
   bool overwrite = false;       // allow an existing RUN_DIR/metrics.jsonl to be replaced
   bool quiet = false;           // no step lines on stdout
   std::string precision = "fp32";  // matmul operands: fp32 | bf16 (docs/precision.md)
+  // Data parallel.
+  int ranks = 1;                // thread ranks (--ranks-as threads) or 0/N under mpirun
+  std::string ranks_as;         // "threads", "mpi", or "" (mpi when launched by mpirun)
+  int zero = 0;                 // ZeRO stage 0..3
+  double bucket_mb = 25.0;      // gradient bucket size (MiB)
+  double comm_timeout_s = 300;  // deadline of every collective
+  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
+  // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.
+  std::string fault;
+  int fault_rank = -1;
+  int fault_step = 0;
+  bool poison = false;
 };
 
 struct PretrainResult {

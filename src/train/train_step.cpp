@@ -4,11 +4,18 @@
 #include <cmath>
 
 #include "core/timer.hpp"
+#include "core/error.hpp"
 #include "kernels/cpu/grad_norm.hpp"
+#include "parallel/data_parallel.hpp"
 
 namespace weft::train {
 
 TrainStep::TrainStep(model::GptModel& model, AdamWOptimizer& optimizer,
+                     const cpu::AdamWConfig& adam, const LrSchedule& schedule, float grad_clip,
+                     int B, int T, int grad_accum)
+    : TrainStep(model, &optimizer, adam, schedule, grad_clip, B, T, grad_accum) {}
+
+TrainStep::TrainStep(model::GptModel& model, AdamWOptimizer* optimizer,
                      const cpu::AdamWConfig& adam, const LrSchedule& schedule, float grad_clip,
                      int B, int T, int grad_accum)
     : model_(model), optimizer_(optimizer), adam_(adam), schedule_(schedule),
@@ -17,6 +24,9 @@ TrainStep::TrainStep(model::GptModel& model, AdamWOptimizer& optimizer,
 
 StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   StepStats s;
+  const int world = dp_ ? dp_->comm().size() : 1;
+  if (dp_) dp_->set_step(step);
+  double loss_w = 0.0, weight_sum = 0.0;  // Σ loss·w and Σ w over this rank's micro-batches
   Stopwatch total;
   double fwd = 0.0, bwd = 0.0, opt = 0.0;
   {
@@ -24,26 +34,47 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
     model_.zero_grad();
   }
   // Each micro-batch's loss is scaled by 1/grad_accum: the gradient is the mean's.
-  const float scale = 1.0f / static_cast<float>(grad_accum_);
+  // Under DP every rank holds B/N of the rows (unweighted: equal token counts), so
+  // the gradient of the global mean is the sum over ranks of 1/N of each local mean.
+  const float scale = 1.0f / static_cast<float>(grad_accum_ * world);
   for (int micro = 0; micro < grad_accum_; ++micro) {
     next_batch(x_.data(), y_.data());
+    if (dp_) dp_->begin_micro(micro + 1 == grad_accum_);
     {
       ScopedTimer t(&fwd);
-      s.loss += model_.forward_train(x_.data(), y_.data(), nullptr, B_, T_, scale);
+      const float loss = model_.forward_train(x_.data(), y_.data(), nullptr, B_, T_, scale);
+      s.loss += loss;
+      loss_w += static_cast<double>(loss) * model_.last_weight_sum();
+      weight_sum += model_.last_weight_sum();
     }
     ScopedTimer t(&bwd);
     model_.backward();
   }
   s.loss /= grad_accum_;
+  if (dp_) {
+    ScopedTimer t(&bwd);
+    dp_->finish_grads();
+    double sums[2] = {loss_w, weight_sum};
+    dp_->comm().all_reduce(std::span<double>(sums, 2), comm::ReduceOp::kSum,
+                           str("step ", step + 1, " loss"));
+    s.loss = sums[0] / sums[1];
+  }
   {
     ScopedTimer t(&opt);
-    s.grad_norm = std::sqrt(cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+    s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
+                                : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
     const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
     s.lr = schedule_.at(step);
     cpu::AdamWConfig c = adam_;
     c.lr = s.lr;
-    optimizer_.step(model_.params(), model_.grads(), c, clip);
+    if (dp_ && dp_->zero() >= 1) {
+      dp_->optimizer_step(c, clip);
+    } else {
+      WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
+      optimizer_->step(model_.params(), model_.grads(), c, clip);
+    }
   }
+  if (dp_) s.ms_comm = dp_->take_exposed_ms();
   s.ms_forward = fwd * 1e3;
   s.ms_backward = bwd * 1e3;
   s.ms_optimizer = opt * 1e3;

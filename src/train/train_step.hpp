@@ -2,7 +2,10 @@
 // forward_train + backward, global grad-norm clipping, AdamW with the scheduled LR,
 // timed per phase. Shared by `weft train` and bench/bench_train. Holds references
 // to the model and optimizer (owned by the caller) and its own (B,T) token buffers,
-// so a step allocates nothing. One thread drives it.
+// so a step allocates nothing. One thread drives it. With a DataParallel attached
+// (set_data_parallel) the same step runs as one DP rank: B is then this rank's
+// slice of the global batch, gradients are reduced through the model's hooks, the
+// loss is the weighted mean over the global batch and the norm the global norm.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,10 @@
 #include "train/adamw_optimizer.hpp"
 #include "train/lr_schedule.hpp"
 
+namespace weft::parallel {
+class DataParallel;
+}
+
 namespace weft::train {
 
 struct StepStats {
@@ -21,6 +28,7 @@ struct StepStats {
   double grad_norm = 0.0;  // before clipping
   double lr = 0.0;
   double ms_forward = 0.0, ms_backward = 0.0, ms_optimizer = 0.0, ms_total = 0.0;
+  double ms_comm = 0.0;    // communication waited for (not overlapped), DP only
 };
 
 // Fills x (B,T) and y (B,T) with the next micro-batch.
@@ -30,12 +38,18 @@ class TrainStep {
  public:
   TrainStep(model::GptModel& model, AdamWOptimizer& optimizer, const cpu::AdamWConfig& adam,
             const LrSchedule& schedule, float grad_clip, int B, int T, int grad_accum);
+  // As above; optimizer may be nullptr when the DataParallel owns it (ZeRO >= 1).
+  TrainStep(model::GptModel& model, AdamWOptimizer* optimizer, const cpu::AdamWConfig& adam,
+            const LrSchedule& schedule, float grad_clip, int B, int T, int grad_accum);
+  // Runs as one DP rank of `dp` (owned by the caller; nullptr = single rank).
+  void set_data_parallel(parallel::DataParallel* dp) { dp_ = dp; }
   // Runs step `step` (0-based, for the schedule).
   StepStats run(int step, const BatchSource& next_batch);
 
  private:
   model::GptModel& model_;
-  AdamWOptimizer& optimizer_;
+  AdamWOptimizer* optimizer_;
+  parallel::DataParallel* dp_ = nullptr;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;

@@ -1,0 +1,302 @@
+// Data parallelism and ZeRO 0-3 through the model's hooks. See data_parallel.hpp.
+#include "parallel/data_parallel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <span>
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "kernels/cpu/grad_norm.hpp"
+
+namespace weft::parallel {
+
+DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
+                           const DataParallelOptions& options)
+    : comm_(comm),
+      model_(model),
+      options_(options),
+      plan_(model.layout(), model.config().n_layer, comm.size(),
+            std::max<std::size_t>(options.bucket_bytes / sizeof(float), 1), options.zero == 3),
+      rank_(comm.rank()),
+      n_(comm.size()) {
+  if (options_.zero < 0 || options_.zero > 3)
+    throw config_error(str("--zero ", options_.zero, ": expected 0, 1, 2 or 3"));
+  const std::size_t nb = plan_.buckets().size();
+  gather_.resize(nb);
+  gathering_.assign(nb, 0);
+  resident_.assign(nb, 1);
+  if (options_.zero >= 1) {
+    m_.allocate(plan_.shard_floats());
+    v_.allocate(plan_.shard_floats());
+  }
+  if (options_.zero == 3) {
+    // Every rank starts from the same weights; from now on only the own pieces count.
+    for (std::size_t b = 0; b < nb; ++b) {
+      resident_[b] = 0;
+      poison_params(static_cast<int>(b));
+    }
+  }
+  model_.set_hooks(this);
+}
+
+DataParallel::~DataParallel() {
+  model_.set_hooks(nullptr);
+}
+
+std::string DataParallel::context(const char* what, int b) const {
+  return str("step ", step_ + 1, " bucket ", b, " ", what);
+}
+
+void DataParallel::begin_micro(bool sync) {
+  sync_ = sync;
+}
+
+void DataParallel::progress() {
+  while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
+}
+
+void DataParallel::start_bucket_reduce(int b) {
+  float* g = model_.grads();
+  const std::string ctx = context(options_.zero == 0 ? "grads" : "grad shards", b);
+  for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
+    if (options_.zero == 0) {
+      pending_.push_back(comm_.iall_reduce(g + r.begin, g + r.begin, r.size(), comm::DType::kF32,
+                                           comm::ReduceOp::kSum, ctx));
+      continue;
+    }
+    const std::size_t c = plan_.piece(r);
+    if (c > 0)
+      pending_.push_back(comm_.ireduce_scatter(g + r.begin, g + plan_.piece_begin(r, rank_), c,
+                                               comm::DType::kF32, comm::ReduceOp::kSum, ctx));
+    const std::size_t tb = plan_.tail_begin(r);
+    if (tb < r.end)
+      pending_.push_back(comm_.iall_reduce(g + tb, g + tb, r.end - tb, comm::DType::kF32,
+                                           comm::ReduceOp::kSum, ctx));
+  }
+}
+
+void DataParallel::grads_ready(int unit) {
+  if (!sync_ || n_ == 1) return;
+  const int b = plan_.bucket_of_unit(unit);
+  if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) start_bucket_reduce(b);
+  progress();
+}
+
+void DataParallel::finish_grads() {
+  Stopwatch sw;
+  for (comm::Request& r : pending_) r.wait();
+  pending_.clear();
+  pending_done_ = 0;
+  exposed_ms_ += sw.ms();
+  if (options_.poison_released && options_.zero >= 2 && n_ > 1) {
+    // ZeRO-2/3 keep only the own pieces: prove nothing reads the rest.
+    float* g = model_.grads();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (const DpBucket& bk : plan_.buckets())
+      for (const DpRange& r : bk.ranges) {
+        const std::size_t c = plan_.piece(r);
+        std::fill(g + r.begin, g + plan_.piece_begin(r, rank_), nan);
+        std::fill(g + plan_.piece_begin(r, rank_) + c, g + plan_.tail_begin(r), nan);
+      }
+  }
+}
+
+double DataParallel::grad_sum_squares() {
+  const float* g = model_.grads();
+  if (options_.zero == 0 || n_ == 1) return cpu::grad_sum_squares(g, model_.num_params());
+  double s = 0.0;
+  for (const DpBucket& bk : plan_.buckets())
+    for (const DpRange& r : bk.ranges) {
+      s += cpu::grad_sum_squares(g + plan_.piece_begin(r, rank_), plan_.piece(r));
+      if (rank_ == 0)
+        s += cpu::grad_sum_squares(g + plan_.tail_begin(r), r.end - plan_.tail_begin(r));
+    }
+  Stopwatch sw;
+  comm_.all_reduce(std::span<double>(&s, 1), comm::ReduceOp::kSum,
+                   str("step ", step_ + 1, " grad norm"));
+  exposed_ms_ += sw.ms();
+  return s;
+}
+
+void DataParallel::optimizer_step(const cpu::AdamWConfig& config, float grad_scale) {
+  WEFT_CHECK(options_.zero >= 1, "optimizer_step is for ZeRO >= 1");
+  ++t_;
+  float* p = model_.params();
+  const float* g = model_.grads();
+  std::size_t off = 0;
+  auto update = [&](std::size_t at, std::size_t count, bool decay) {
+    if (count == 0) return;
+    const cpu::AdamWRange range{0, count, decay};
+    cpu::adamw_update(p + at, m_.data() + off, v_.data() + off, g + at, count,
+                      std::span<const cpu::AdamWRange>(&range, 1), config, t_, grad_scale);
+    off += count;
+  };
+  for (const DpBucket& bk : plan_.buckets())
+    for (const DpRange& r : bk.ranges) {
+      update(plan_.piece_begin(r, rank_), plan_.piece(r), r.decay);
+      update(plan_.tail_begin(r), r.end - plan_.tail_begin(r), r.decay);
+    }
+  WEFT_CHECK(off == plan_.shard_floats());
+  if (options_.zero == 3 || n_ == 1) return;  // ZeRO-3 gathers per unit when used
+  std::vector<comm::Request> reqs;
+  for (std::size_t b = 0; b < plan_.buckets().size(); ++b)
+    for (const DpRange& r : plan_.buckets()[b].ranges)
+      if (plan_.piece(r) > 0)
+        reqs.push_back(comm_.iall_gather(p + plan_.piece_begin(r, rank_), p + r.begin,
+                                         plan_.piece(r), comm::DType::kF32,
+                                         context("params", static_cast<int>(b))));
+  Stopwatch sw;
+  for (comm::Request& r : reqs) r.wait();
+  exposed_ms_ += sw.ms();
+}
+
+// ---- ZeRO-3 ------------------------------------------------------------------
+
+void DataParallel::poison_params(int b) {
+  if (!options_.poison_released || n_ == 1) return;
+  float* p = model_.params();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
+    std::fill(p + r.begin, p + plan_.piece_begin(r, rank_), nan);
+    std::fill(p + plan_.piece_begin(r, rank_) + plan_.piece(r), p + plan_.tail_begin(r), nan);
+  }
+}
+
+void DataParallel::start_gather(int b) {
+  const auto ub = static_cast<std::size_t>(b);
+  if (resident_[ub] || gathering_[ub]) return;
+  float* p = model_.params();
+  for (const DpRange& r : plan_.buckets()[ub].ranges)
+    if (plan_.piece(r) > 0)
+      gather_[ub].push_back(comm_.iall_gather(p + plan_.piece_begin(r, rank_), p + r.begin,
+                                              plan_.piece(r), comm::DType::kF32,
+                                              context("params", b)));
+  gathering_[ub] = 1;
+}
+
+void DataParallel::wait_gather(int b) {
+  const auto ub = static_cast<std::size_t>(b);
+  if (resident_[ub]) return;
+  start_gather(b);
+  Stopwatch sw;
+  for (comm::Request& r : gather_[ub]) r.wait();
+  gather_[ub].clear();
+  exposed_ms_ += sw.ms();
+  gathering_[ub] = 0;
+  resident_[ub] = 1;
+}
+
+void DataParallel::params_needed(int unit, model::Pass pass) {
+  if (options_.zero != 3 || n_ == 1) return;
+  const int L = model_.config().n_layer;
+  const int head = model::unit_head(L);
+  const bool head_resident = resident_[static_cast<std::size_t>(plan_.bucket_of_unit(head))] != 0;
+  wait_gather(plan_.bucket_of_unit(unit));
+  // Prefetch the unit the model asks for next (forward: E, 0..L-1, H, E;
+  // backward: E, H, L-1..0).
+  int next = -2;
+  if (pass == model::Pass::kForward) {
+    if (unit == model::kUnitEmbedding)
+      next = head_resident ? -2 : 0;
+    else if (unit < L - 1)
+      next = unit + 1;
+    else if (unit == L - 1)
+      next = head;
+    else
+      next = model::kUnitEmbedding;
+  } else {
+    if (unit == model::kUnitEmbedding)
+      next = head;
+    else if (unit == head)
+      next = L - 1;
+    else if (unit > 0)
+      next = unit - 1;
+  }
+  if (next != -2 && next < L + 1) start_gather(plan_.bucket_of_unit(next));
+  progress();
+}
+
+void DataParallel::params_done(int unit, model::Pass /*pass*/) {
+  if (options_.zero != 3 || n_ == 1) return;
+  const int b = plan_.bucket_of_unit(unit);
+  const auto ub = static_cast<std::size_t>(b);
+  if (gathering_[ub]) return;  // a prefetch for the next use is already in flight
+  resident_[ub] = 0;
+  poison_params(b);
+}
+
+void DataParallel::gather_all_params() {
+  if (options_.zero != 3 || n_ == 1) return;
+  for (std::size_t b = 0; b < plan_.buckets().size(); ++b) start_gather(static_cast<int>(b));
+  for (std::size_t b = 0; b < plan_.buckets().size(); ++b) wait_gather(static_cast<int>(b));
+}
+
+DpMemory DataParallel::memory() const {
+  const double psi = static_cast<double>(model_.num_params());
+  const double n = n_;
+  const double shard = static_cast<double>(plan_.shard_floats());
+  DpMemory m;
+  m.params_alloc = m.grads_alloc = 4.0 * psi;
+  m.optim_alloc = options_.zero == 0 ? 8.0 * psi : 8.0 * shard;
+  m.activations = 4.0 * static_cast<double>(model_.activations().floats());
+  m.params_held = 4.0 * psi;
+  m.grads_held = 4.0 * psi;
+  m.optim_held = m.optim_alloc;
+  if (options_.zero >= 2) m.grads_held = 4.0 * shard;
+  if (options_.zero == 3) {
+    std::size_t big = 0, second = 0;
+    for (const DpBucket& b : plan_.buckets()) {
+      if (b.floats > big) {
+        second = big;
+        big = b.floats;
+      } else if (b.floats > second) {
+        second = b.floats;
+      }
+    }
+    m.gather_buffers = 4.0 * static_cast<double>(big + second);
+    m.params_held = 4.0 * shard + m.gather_buffers;
+  }
+  switch (options_.zero) {
+    case 0:
+      m.formula = 16.0 * psi;
+      break;
+    case 1:
+      m.formula = 8.0 * psi + 8.0 * psi / n;
+      break;
+    case 2:
+      m.formula = 4.0 * psi + 12.0 * psi / n;
+      break;
+    default:
+      m.formula = 16.0 * psi / n;
+      break;
+  }
+  return m;
+}
+
+std::string DataParallel::memory_report() const {
+  const DpMemory m = memory();
+  const double mb = 1.0 / (1 << 20);
+  const double held = m.params_held + m.grads_held + m.optim_held;
+  const double held_no_gather = held - m.gather_buffers;
+  // The packed shard holds N-way pieces plus tails (< N floats per range), so it can
+  // exceed Ψ/N by a few floats per range; allow 0.1 % + 64 KiB.
+  const bool ok = std::abs(held_no_gather - m.formula) <= 1e-3 * m.formula + 65536.0;
+  return str("memory per rank (ZeRO-", options_.zero, ", dp ", n_, ", fp32): params ",
+             m.params_held * mb, " MiB, grads ", m.grads_held * mb, " MiB, optimizer ",
+             m.optim_held * mb, " MiB (held by ZeRO; allocated ", m.params_alloc * mb, "/",
+             m.grads_alloc * mb, "/", m.optim_alloc * mb, " MiB), activations ", m.activations * mb,
+             " MiB; ZeRO formula ", m.formula * mb, " MiB",
+             options_.zero == 3 ? str(" + gather buffers ", m.gather_buffers * mb, " MiB") : "",
+             ok ? " [matches]" : " [MISMATCH]");
+}
+
+double DataParallel::take_exposed_ms() {
+  const double ms = exposed_ms_;
+  exposed_ms_ = 0.0;
+  return ms;
+}
+
+}  // namespace weft::parallel

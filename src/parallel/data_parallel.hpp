@@ -1,0 +1,105 @@
+// Data parallelism and ZeRO 0/1/2/3 for a GPT model, as the model's hooks
+// (model/model_hooks.hpp): gradient buckets reduced while backward still runs,
+// the sharded AdamW of ZeRO-1/2/3 and ZeRO-3's per-unit parameter gathers with
+// prefetch. Holds references to the communicator and model (owned by the caller,
+// who must keep them alive); owns the sharded optimizer state. One thread (the one
+// driving the model) calls everything.
+//
+// Per optimizer step the caller does:
+//   for each micro-batch: begin_micro(last); forward_train; backward   (hooks fire)
+//   finish_grads(); norm = sqrt(grad_sum_squares()); optimizer_step(...)  (zero >= 1)
+// ZeRO-0 leaves the optimizer to the caller (full AdamW on every rank).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/aligned_buffer.hpp"
+#include "kernels/cpu/adamw.hpp"
+#include "model/gpt_model.hpp"
+#include "model/model_hooks.hpp"
+#include "parallel/comm/communicator.hpp"
+#include "parallel/dp_plan.hpp"
+
+namespace weft::parallel {
+
+struct DataParallelOptions {
+  int zero = 0;                          // ZeRO stage 0..3
+  std::size_t bucket_bytes = 25u << 20;  // gradient bucket size (ZeRO-0/1/2)
+  // Debug: fill what a rank does not hold (ZeRO-3 released parameters, ZeRO-2
+  // non-owned gradients) with NaN, so any read of it shows in the loss.
+  bool poison_released = false;
+};
+
+// Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`
+// what this process allocated (the model keeps full-size flat buffers; see
+// docs/parallel.md). `formula` is the fp32 ZeRO formula for params+grads+optimizer.
+struct DpMemory {
+  double params_held = 0, grads_held = 0, optim_held = 0;
+  double params_alloc = 0, grads_alloc = 0, optim_alloc = 0;
+  double activations = 0;
+  double formula = 0;         // 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N or 16Ψ/N bytes
+  double gather_buffers = 0;  // ZeRO-3: two largest units (current + prefetched)
+};
+
+class DataParallel final : public model::ModelHooks {
+ public:
+  DataParallel(comm::Communicator& comm, model::GptModel& model,
+               const DataParallelOptions& options);
+  ~DataParallel() override;
+
+  int zero() const { return options_.zero; }
+  comm::Communicator& comm() { return comm_; }
+  const DpPlan& plan() const { return plan_; }
+  void set_step(int step) { step_ = step; }
+  // Before each micro-batch: only the last one (sync = true) reduces gradients.
+  void begin_micro(bool sync);
+  // Waits for every bucket of this step; afterwards (zero >= 1) each rank's own
+  // pieces hold the summed gradient, (zero 0) the whole buffer does.
+  void finish_grads();
+  // Σ g² over the whole summed gradient, identical on every rank.
+  double grad_sum_squares();
+  // ZeRO >= 1: AdamW on the own shard (gradients × grad_scale), then ZeRO-1/2
+  // all-gather the parameters; ZeRO-3 keeps them sharded.
+  void optimizer_step(const cpu::AdamWConfig& config, float grad_scale);
+  // ZeRO-3: gather every unit (before saving or evaluating outside the hooks).
+  void gather_all_params();
+  // Milliseconds spent waiting on communication (not overlapped) since the last call.
+  double take_exposed_ms();
+  DpMemory memory() const;
+  std::string memory_report() const;
+
+  // ModelHooks.
+  void params_needed(int unit, model::Pass pass) override;
+  void params_done(int unit, model::Pass pass) override;
+  void grads_ready(int unit) override;
+
+ private:
+  void start_bucket_reduce(int b);
+  void start_gather(int b);
+  void wait_gather(int b);
+  void progress();
+  void poison_params(int b);
+  std::string context(const char* what, int b) const;
+
+  comm::Communicator& comm_;
+  model::GptModel& model_;
+  DataParallelOptions options_;
+  DpPlan plan_;
+  int rank_, n_;
+  int step_ = 0;
+  bool sync_ = true;
+  std::vector<comm::Request> pending_;  // bucket reductions of this step, in start order
+  std::size_t pending_done_ = 0;        // pending_[0..pending_done_) completed
+  // ZeRO-3 state per bucket (= per unit).
+  std::vector<std::vector<comm::Request>> gather_;  // per bucket: one per range
+  std::vector<char> gathering_, resident_;
+  // ZeRO >= 1: AdamW moments of the own shard, packed in plan order.
+  AlignedBuffer<float> m_, v_;  // (shard_floats)
+  std::int64_t t_ = 0;
+  double exposed_ms_ = 0.0;
+};
+
+}  // namespace weft::parallel

@@ -1,0 +1,92 @@
+# Data-parallel equivalence and fault tests of `weft train` (included by
+# tests/CMakeLists.txt). A setup test writes a synthetic shard and the single-rank
+# reference runs; every DP layout (thread ranks, and mpirun when built with MPI)
+# must reproduce the reference's per-step losses and final parameters (rel 1e-5,
+# weft_dp_compare). The reference for N ranks is one rank on the same global batch
+# of 4 rows, fed as N micro-batches (--grad-accum): the same gradient sum grouped as
+# DP groups it, so AdamW's amplification of rounding noise does not blur the check
+# (docs/parallel.md: one rank with B=4 differs from B=2 × accum 2 by 1e-3 there). d4 with vocab 512, B=4 (global) × T=16, 20 steps, 1 thread per
+# rank, 0.5 MiB buckets (several per step); ZeRO-2/3 runs poison what a rank
+# released, so a read of it would show as NaN.
+add_executable(weft_dp_compare ${CMAKE_CURRENT_LIST_DIR}/../parallel/dp_compare_main.cpp)
+target_link_libraries(weft_dp_compare PRIVATE weft_lib)
+weft_set_warnings(weft_dp_compare)
+
+set(dp_dir ${CMAKE_CURRENT_BINARY_DIR}/dp_runs)
+set(dp_check bash ${CMAKE_CURRENT_LIST_DIR}/dp_check.sh $<TARGET_FILE:weft_dp_compare>)
+set(dp_common train --model d4 --vocab 512 --max-seq 32 --data ${dp_dir}/syn_train_000.bin
+    --seq 16 --steps 20 --lr 1e-3 --warmup 2 --weight-decay 0.1 --threads 1
+    --peak-gflops 1 --overwrite -q --bucket-mb 0.5)
+set(dp_args ${dp_common} --batch 4)
+set(dp_expect_failure bash ${CMAKE_CURRENT_LIST_DIR}/../parallel/expect_failure.sh)
+
+add_test(NAME dp_setup
+         COMMAND bash -c "mkdir -p '${dp_dir}' && '$<TARGET_FILE:weft_dp_compare>' --make-shard '${dp_dir}/syn_train_000.bin' && \
+'$<TARGET_FILE:weft>' $<JOIN:${dp_common}, > --batch 2 --grad-accum 2 --out '${dp_dir}/ref_n2' && \
+'$<TARGET_FILE:weft>' $<JOIN:${dp_common}, > --batch 1 --grad-accum 4 --out '${dp_dir}/ref_n4' && \
+'$<TARGET_FILE:weft>' $<JOIN:${dp_common}, > --batch 2 --grad-accum 4 --out '${dp_dir}/ref_n2_accum2'")
+set_tests_properties(dp_setup PROPERTIES FIXTURES_SETUP dp_ref ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 60)
+
+set(dp_tests)
+# Final parameters within 1e-5 where DP sums the gradient in the reference's
+# order; 5e-5 where it cannot (MPI's reduction tree at 4 ranks, accumulation over
+# micro-batches inside each rank): measured 1.5e-5 to 1.8e-5 there, all in
+# tensors AdamW normalises (docs/parallel.md). Losses and norms: 1e-5 always.
+macro(dp_equiv name ref ptol)
+  add_test(NAME ${name} COMMAND ${dp_check} ${dp_dir}/${ref} ${dp_dir}/${name} ${ptol} ${ARGN})
+  list(APPEND dp_tests ${name})
+endmacro()
+
+# Thread ranks: every ZeRO stage at 2 ranks, stages 1 and 3 at 4 ranks; grad accumulation.
+foreach(z 0 1 2 3)
+  dp_equiv(dp_threads_n2_zero${z} ref_n2 1e-5 $<TARGET_FILE:weft> ${dp_args} --ranks 2 --ranks-as threads --zero ${z} --test-poison)
+endforeach()
+foreach(z 1 3)
+  dp_equiv(dp_threads_n4_zero${z} ref_n4 1e-5 $<TARGET_FILE:weft> ${dp_args} --ranks 4 --ranks-as threads --zero ${z} --test-poison)
+endforeach()
+foreach(z 0 2)
+  dp_equiv(dp_threads_n2_zero${z}_accum2 ref_n2_accum2 5e-5 $<TARGET_FILE:weft> ${dp_args} --grad-accum 2 --ranks 2 --ranks-as threads --zero ${z} --test-poison)
+endforeach()
+
+# Thread ranks: a stalled rank makes the others stop within the timeout, naming it.
+add_test(NAME dp_threads_stall
+         COMMAND ${dp_expect_failure} "rank 1 has not arrived" 40
+                 $<TARGET_FILE:weft> ${dp_args} --ranks 2 --ranks-as threads --comm-timeout 1
+                 --test-fault stall --test-fault-rank 1 --test-fault-step 3 --out ${dp_dir}/stall_threads)
+add_test(NAME dp_batch_not_divisible
+         COMMAND ${dp_expect_failure} "--batch 4 \\(the global batch\\) is not divisible by the 3" 30
+                 $<TARGET_FILE:weft> ${dp_args} --ranks 3 --ranks-as threads --out ${dp_dir}/bad_batch)
+list(APPEND dp_tests dp_threads_stall dp_batch_not_divisible)
+
+if(WEFT_HAVE_MPI)
+  set(dp_mpirun ${MPIEXEC_EXECUTABLE} --oversubscribe --allow-run-as-root)
+  foreach(np 2 4)
+    if(np EQUAL 2)
+      set(ptol 1e-5)
+    else()
+      set(ptol 5e-5)
+    endif()
+    foreach(z 0 1 2 3)
+      dp_equiv(dp_mpi_np${np}_zero${z} ref_n${np} ${ptol} ${dp_mpirun} -np ${np} $<TARGET_FILE:weft> ${dp_args} --zero ${z} --test-poison)
+    endforeach()
+  endforeach()
+  # Faults under mpirun: a stalled rank (others time out naming rank, collective and
+  # step; MPI_Abort ends the job non-zero), a killed rank, ranks started with
+  # different arguments (hash mismatch at start).
+  add_test(NAME dp_mpi_stall
+           COMMAND ${dp_expect_failure} "step 3 .*timed out after 1 s: rank 1 has not arrived" 40
+                   ${dp_mpirun} -np 2 $<TARGET_FILE:weft> ${dp_args} --comm-timeout 1
+                   --test-fault stall --test-fault-rank 1 --test-fault-step 3 --out ${dp_dir}/stall_mpi)
+  add_test(NAME dp_mpi_kill
+           COMMAND ${dp_expect_failure} "process rank 1 .*signal 9|rank 1 has not arrived" 40
+                   ${dp_mpirun} -np 2 $<TARGET_FILE:weft> ${dp_args} --comm-timeout 1
+                   --test-fault kill --test-fault-rank 1 --test-fault-step 3 --out ${dp_dir}/kill_mpi)
+  add_test(NAME dp_mpi_hash_mismatch
+           COMMAND ${dp_expect_failure} "rank 1 runs a different job than rank 0" 40
+                   ${dp_mpirun} -np 1 $<TARGET_FILE:weft> ${dp_args} --out ${dp_dir}/mismatch
+                   : -np 1 $<TARGET_FILE:weft> ${dp_args} --seed 7 --out ${dp_dir}/mismatch)
+  list(APPEND dp_tests dp_mpi_stall dp_mpi_kill dp_mpi_hash_mismatch)
+endif()
+
+set_tests_properties(${dp_tests} PROPERTIES FIXTURES_REQUIRED dp_ref
+                     ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 90)
