@@ -16,6 +16,17 @@ find_path(WEFT_CBLAS_INCLUDE cblas.h PATH_SUFFIXES openblas-openmp openblas REQU
 target_link_libraries(weft_deps INTERFACE BLAS::BLAS)
 target_include_directories(weft_deps INTERFACE ${WEFT_CBLAS_INCLUDE})
 
+# oneDNN (libdnnl-dev), optional: the bf16 matmuls (kernels/cpu/matmul_bf16). Without it
+# --precision bf16 falls back to fp32 with a notice.
+find_package(dnnl CONFIG QUIET)
+if(dnnl_FOUND)
+  target_link_libraries(weft_deps INTERFACE DNNL::dnnl)
+  target_compile_definitions(weft_deps INTERFACE WEFT_HAVE_DNNL=1)
+  message(STATUS "weft: oneDNN ${dnnl_VERSION} found (bf16 matmuls)")
+else()
+  message(STATUS "weft: oneDNN not found; bf16 matmuls fall back to fp32")
+endif()
+
 # MPI: AUTO means "when Open MPI is found".
 set(WEFT_HAVE_MPI OFF)
 if(NOT WEFT_MPI STREQUAL "OFF")

@@ -31,6 +31,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config ccache git
   libopenblas-openmp-dev          # BLAS on the same OpenMP pool as weft's loops
+  libdnnl-dev                     # oneDNN: bf16 matmuls (--precision bf16)
   libopenmpi-dev openmpi-bin      # ranks as processes, one node or many
   libcli11-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -2,7 +2,9 @@
 """PyTorch fp32 baseline for bench/bench_train: the same GPT-2 shapes (d12 B=4 T=64,
 d6 B=8 T=256; V=50257, tied head, tanh GELU) trained with AdamW on a fixed random
 batch, 2 threads. Prints "torch <name> s_per_step <median seconds>" per config.
-Run: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 tools/bench_torch.py [--steps N] [--only d12]
+--bf16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), as
+PyTorch users train in bf16 on CPUs (fp32 master weights); the names get a "_bf16" suffix.
+Run: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 tools/bench_torch.py [--steps N] [--only d12] [--bf16]
 Never needed to build or run weft.
 """
 import argparse
@@ -61,6 +63,7 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="")
+    ap.add_argument("--bf16", action="store_true", help="autocast(bfloat16) forward")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -74,14 +77,16 @@ def main():
         for step in range(args.steps + 1):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            loss = model(x, y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                loss = model(x, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             if step > 0:  # the first step pays allocation
                 times.append(time.perf_counter() - t0)
         times.sort()
-        print(f"torch {name} s_per_step {times[len(times) // 2]:.4f} (threads {args.threads}, "
+        tag = name + ("_bf16" if args.bf16 else "")
+        print(f"torch {tag} s_per_step {times[len(times) // 2]:.4f} (threads {args.threads}, "
               f"median of {len(times)}, loss {loss.item():.3f})", flush=True)
 
 

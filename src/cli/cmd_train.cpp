@@ -35,6 +35,9 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--out,-o", o->out, "run directory (metrics.jsonl, model.bin)")->required();
   app.add_flag("--overwrite", o->overwrite, "replace an existing run in --out");
   app.add_flag("--quiet,-q", o->quiet, "no step lines");
+  app.add_option("--precision", o->precision,
+                 "matmul precision: fp32, or bf16 (fp32 master weights; fp32 on CPUs without bf16)")
+      ->capture_default_str();
   app.add_option("--ranks", o->ranks, "data-parallel ranks as threads of this process (with --ranks-as threads)")
       ->capture_default_str();
   app.add_option("--ranks-as", o->ranks_as, "threads | mpi (default: mpi under mpirun, else threads when --ranks > 1)");

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/rng.hpp"
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/classifier.hpp"
@@ -53,6 +54,38 @@ void GptModel::zero_grad() {
   std::memset(grads_.data(), 0, grads_.bytes());
 }
 
+cpu::Precision GptModel::set_precision(cpu::Precision precision) {
+  if (precision == cpu::Precision::kBf16 && !cpu::bf16_matmul_available()) {
+    log_warn("--precision bf16: ", cpu::bf16_matmul_status(), "; training in fp32 instead");
+    precision = cpu::Precision::kFp32;
+  }
+  precision_ = precision;
+  if (precision_ == cpu::Precision::kBf16) {
+    if (!bf16_matmul_) bf16_matmul_ = std::make_unique<cpu::Bf16Matmul>();
+    if (params_bf16_.empty()) params_bf16_.allocate(layout_.total(), /*zero=*/false);
+  }
+  return precision_;
+}
+
+void GptModel::linear_forward(float* out, const float* inp, const float* weight, const float* bias,
+                              int N, int C, int OC) {
+  if (precision_ == cpu::Precision::kFp32) {
+    cpu::matmul_forward(out, inp, weight, bias, N, C, OC);
+    return;
+  }
+  bf16_matmul_->forward(out, inp, params_bf16_.data() + (weight - params_.data()), bias, N, C, OC);
+}
+
+void GptModel::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                               const float* inp, const float* weight, int N, int C, int OC) {
+  if (precision_ == cpu::Precision::kFp32) {
+    cpu::matmul_backward(dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+    return;
+  }
+  bf16_matmul_->backward(dinp, dweight, dbias, dout, inp,
+                         params_bf16_.data() + (weight - params_.data()), N, C, OC);
+}
+
 void GptModel::check_shape(int B, int T) const {
   if (B < 1 || T < 1 || B * T > acts_.B * acts_.T || T > acts_.T)
     throw config_error(str("batch ", B, "×", T, " exceeds the model's activation capacity ",
@@ -71,6 +104,10 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
   backward_ready_ = false;
   const ParamViews<float> p = param_views();
   ActivationArena& a = acts_;
+  // bf16: round the master weights once per forward (backward reuses the copy).
+  // TODO(zero3): with ZeRO-3 this must happen per unit after params_needed().
+  if (precision_ == cpu::Precision::kBf16)
+    cpu::f32_to_bf16_array(params_bf16_.data(), params_.data(), layout_.total());
 
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);
   cpu::embedding_forward(a.encoded, inp, p.wte, p.wpe, B, T, C, V);
@@ -94,16 +131,16 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
     float* residual3 = a.residual3 + l * a.stride_btc;
 
     cpu::layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p.ln1w + l * C, p.ln1b + l * C, N, C);
-    cpu::matmul_forward(qkv, ln1, p.qkvw + l * 3 * C * C, p.qkvb + l * 3 * C, N, C, 3 * C);
+    linear_forward(qkv, ln1, p.qkvw + l * 3 * C * C, p.qkvb + l * 3 * C, N, C, 3 * C);
     cpu::attention_forward(atty, att, qkv, B, T, C, NH);
     // The projection's output goes straight into the residual buffer, then the skip is added.
-    cpu::matmul_forward(residual2, atty, p.attprojw + l * C * C, p.attprojb + l * C, N, C, C);
+    linear_forward(residual2, atty, p.attprojw + l * C * C, p.attprojb + l * C, N, C, C);
     hooks_->sum_row_parallel_output(residual2, NC);
     cpu::add_inplace(residual2, residual, NC);
     cpu::layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p.ln2w + l * C, p.ln2b + l * C, N, C);
-    cpu::matmul_forward(fch, ln2, p.fcw + l * 4 * C * C, p.fcb + l * 4 * C, N, C, 4 * C);
+    linear_forward(fch, ln2, p.fcw + l * 4 * C * C, p.fcb + l * 4 * C, N, C, 4 * C);
     cpu::gelu_forward(fch_gelu, fch, 4 * NC);
-    cpu::matmul_forward(residual3, fch_gelu, p.fcprojw + l * 4 * C * C, p.fcprojb + l * C, N,
+    linear_forward(residual3, fch_gelu, p.fcprojw + l * 4 * C * C, p.fcprojb + l * C, N,
                         4 * C, C);
     hooks_->sum_row_parallel_output(residual3, NC);
     cpu::add_inplace(residual3, residual2, NC);
@@ -114,7 +151,7 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);  // tied LM head reads wte
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
   cpu::layernorm_forward(a.lnf, a.lnf_mean, a.lnf_rstd, last, p.lnfw, p.lnfb, N, C);
-  cpu::matmul_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vp);
+  linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vp);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
   hooks_->params_done(unit_head(L), Pass::kForward);
 }
@@ -161,7 +198,7 @@ void GptModel::backward() {
   hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
   hooks_->params_needed(unit_head(L), Pass::kBackward);
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
-  cpu::matmul_backward(a.dbuf, g.wte, nullptr, a.logits, a.lnf, p.wte, N, C, Vp);
+  linear_backward(a.dbuf, g.wte, nullptr, a.logits, a.lnf, p.wte, N, C, Vp);
   cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
                           a.lnf_rstd, N, C);
   hooks_->params_done(unit_head(L), Pass::kBackward);
@@ -182,21 +219,21 @@ void GptModel::backward() {
     const float* fch_gelu = a.fch_gelu + l * 4 * a.stride_btc;
 
     // MLP: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))).
-    cpu::matmul_backward(a.dfch, g.fcprojw + l * 4 * C * C, g.fcprojb + l * C, a.dresidual,
+    linear_backward(a.dfch, g.fcprojw + l * 4 * C * C, g.fcprojb + l * C, a.dresidual,
                          fch_gelu, p.fcprojw + l * 4 * C * C, N, 4 * C, C);
     cpu::gelu_backward(a.dfch, a.dfch, fch, 4 * NC);
-    cpu::matmul_backward(a.dbuf, g.fcw + l * 4 * C * C, g.fcb + l * 4 * C, a.dfch, ln2,
+    linear_backward(a.dbuf, g.fcw + l * 4 * C * C, g.fcb + l * 4 * C, a.dfch, ln2,
                          p.fcw + l * 4 * C * C, N, C, 4 * C);
     hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
     cpu::layernorm_backward_add(a.dresidual, g.ln2w + l * C, g.ln2b + l * C, a.dbuf, residual2,
                                 p.ln2w + l * C, a.ln2_mean + l * a.stride_bt,
                                 a.ln2_rstd + l * a.stride_bt, N, C);
     // Attention: residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-    cpu::matmul_backward(a.dbuf, g.attprojw + l * C * C, g.attprojb + l * C, a.dresidual, atty,
+    linear_backward(a.dbuf, g.attprojw + l * C * C, g.attprojb + l * C, a.dresidual, atty,
                          p.attprojw + l * C * C, N, C, C);
     cpu::attention_backward(a.dqkv, a.att_scratch, a.att_scratch_floats, a.dbuf, att, qkv, B, T,
                             C, NH);
-    cpu::matmul_backward(a.dbuf, g.qkvw + l * 3 * C * C, g.qkvb + l * 3 * C, a.dqkv, ln1,
+    linear_backward(a.dbuf, g.qkvw + l * 3 * C * C, g.qkvb + l * 3 * C, a.dqkv, ln1,
                          p.qkvw + l * 3 * C * C, N, C, 3 * C);
     hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
     cpu::layernorm_backward_add(a.dresidual, g.ln1w + l * C, g.ln1b + l * C, a.dbuf, residual,

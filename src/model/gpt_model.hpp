@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "core/aligned_buffer.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/activations.hpp"
 #include "model/gpt_config.hpp"
 #include "model/model_hooks.hpp"
@@ -43,6 +45,13 @@ class GptModel {
 
   void set_hooks(ModelHooks* hooks) { hooks_ = hooks ? hooks : &no_hooks_; }
 
+  // Precision of the matmul operands (docs/precision.md). bf16: each forward rounds
+  // the fp32 master weights into a bf16 copy once, matmuls take bf16 operands with fp32
+  // accumulation; everything else stays fp32. On a CPU without native bf16 this logs
+  // one notice and keeps fp32. Returns the precision in effect.
+  cpu::Precision set_precision(cpu::Precision precision);
+  cpu::Precision precision() const { return precision_; }
+
   // Forward for B×T tokens (B, T within capacity). inp (B,T) token ids; targets
   // (B,T) or nullptr; weights (B,T) 0/1 loss weights or nullptr (= all 1).
   // Logits (B,T,Vp) stay readable in logits(). Returns the weighted mean loss, or
@@ -69,6 +78,11 @@ class GptModel {
  private:
   void forward_body(const std::int32_t* inp, int B, int T);
   void check_shape(int B, int T) const;
+  // The matmuls in the precision in effect; `weight` points into params().
+  void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
+                      int C, int OC);
+  void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                       const float* inp, const float* weight, int N, int C, int OC);
 
   GptConfig config_;
   ParamLayout layout_;
@@ -82,6 +96,10 @@ class GptModel {
   int last_B_ = 0, last_T_ = 0;
   bool backward_ready_ = false;
   double last_weight_sum_ = 0.0;
+  // bf16 mode only.
+  cpu::Precision precision_ = cpu::Precision::kFp32;
+  std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;
+  AlignedBuffer<cpu::bf16> params_bf16_;  // (num_params) bf16 copy, refreshed each forward
 };
 
 }  // namespace weft::model

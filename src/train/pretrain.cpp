@@ -15,6 +15,7 @@
 #include "core/sha256.hpp"
 #include "data/shard_reader_simple.hpp"
 #include "kernels/cpu/threads.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
 #include "parallel/comm/launch.hpp"
@@ -172,7 +173,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
   if (c != nullptr) check_same_run(*c, run_fingerprint(o, cfg, train_shards, world));
 
+  const cpu::Precision precision = cpu::parse_precision(o.precision);
   model::GptModel m(cfg, B, o.seq, /*training=*/true);
+  if (m.set_precision(precision) == cpu::Precision::kBf16)
+    log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
   if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
   else

@@ -1,0 +1,49 @@
+// Linear layer in bf16 with fp32 accumulation (oneDNN matmul primitives, created once
+// per shape and cached), same maths and argument order as matmul.hpp. Weights come as
+// a bf16 copy the caller prepares once per step; fp32 activations are rounded to bf16
+// inside (into scratch this object owns). Outputs and gradients stay fp32.
+// One Bf16Matmul per model; call from one thread (oneDNN uses OpenMP inside).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kernels/cpu/bf16.hpp"
+
+namespace weft::cpu {
+
+enum class Precision { kFp32, kBf16 };
+
+// "fp32" / "bf16"; anything else throws an input error naming the value.
+Precision parse_precision(const std::string& name);
+const char* precision_name(Precision p);
+
+// True when this build has oneDNN and the CPU has native bf16 dot products
+// (AVX512-BF16 or AMX); otherwise bf16 matmuls would be emulated or impossible.
+bool bf16_matmul_available();
+// A one-line description of why bf16 is (un)available, for the fallback notice.
+std::string bf16_matmul_status();
+
+class Bf16Matmul {
+ public:
+  Bf16Matmul();  // throws when !bf16_matmul_available()
+  ~Bf16Matmul();
+  Bf16Matmul(const Bf16Matmul&) = delete;
+  Bf16Matmul& operator=(const Bf16Matmul&) = delete;
+
+  // out (N,OC) written = bf16(inp) · weightᵀ + bias; inp (N,C) fp32; weight (OC,C) bf16;
+  // bias (OC) fp32 or nullptr.
+  void forward(float* out, const float* inp, const bf16* weight, const float* bias, int N, int C,
+               int OC);
+  // dinp (N,C) WRITTEN = bf16(dout) · weight, skipped when nullptr;
+  // dweight (OC,C) += bf16(dout)ᵀ · bf16(inp); dbias (OC) += Σ_n dout[n,:] in fp32,
+  // skipped when nullptr. dout (N,OC) fp32; inp (N,C) fp32; weight (OC,C) bf16.
+  void backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                const bf16* weight, int N, int C, int OC);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::cpu
