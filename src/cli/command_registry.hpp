@@ -30,6 +30,11 @@ struct CommandRegistrar {
   CommandRegistrar(std::string name, std::string description, int order, CommandSetup setup);
 };
 
+// Adds `specs` as subcommands of `app` (sorted by order, one required) and returns the
+// function that runs the one the user named. Used by `weft` itself and by command
+// groups such as `weft bench` and `weft data`.
+std::function<int()> setup_subcommands(CLI::App& app, std::vector<CommandSpec> specs);
+
 }  // namespace weft::cli
 
 #define WEFT_CLI_CONCAT_(a, b) a##b

@@ -3,30 +3,14 @@
 // place besides the HTTP server where errors are caught).
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <map>
 
 #include "cli/command_registry.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-
-namespace weft::cli {
-
-std::vector<CommandSpec>& command_registry() {
-  static std::vector<CommandSpec> registry;
-  return registry;
-}
-
-CommandRegistrar::CommandRegistrar(std::string name, std::string description, int order,
-                                   CommandSetup setup) {
-  command_registry().push_back({std::move(name), std::move(description), order, std::move(setup)});
-}
-
-}  // namespace weft::cli
 
 namespace {
 
@@ -41,17 +25,8 @@ int main(int argc, char** argv) {
   default_environment();
   CLI::App app{"weft: train ChatGPT-like models end to end, from one laptop to a cluster", "weft"};
   app.set_version_flag("--version", std::string("weft ") + weft::build::kVersion);
-  app.require_subcommand(1);
   app.fallthrough();
-
-  auto specs = weft::cli::command_registry();
-  std::sort(specs.begin(), specs.end(),
-            [](const auto& a, const auto& b) { return a.order < b.order; });
-  std::map<CLI::App*, std::function<int()>> runners;
-  for (auto& spec : specs) {
-    CLI::App* sub = app.add_subcommand(spec.name, spec.description);
-    runners[sub] = spec.setup(*sub);
-  }
+  const std::function<int()> run = weft::cli::setup_subcommands(app, weft::cli::command_registry());
 
   try {
     app.parse(argc, argv);
@@ -60,10 +35,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    for (auto& [sub, run] : runners) {
-      if (sub->parsed()) return run();
-    }
-    return 1;
+    return run();
   } catch (const weft::Error& e) {
     weft::log_error(e.what());
     if (!e.hint().empty()) weft::log_error("HINT: ", e.hint());
