@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -25,8 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // Tokens over a 64-token vocabulary: half the time next = (7·prev + 3) mod 64, else uniform.
+// One directory per test: ctest -j runs these tests at the same time.
 std::string make_noisy_bigram_dir() {
-  const fs::path dir = fs::path(::testing::TempDir()) / "weft_bf16_data";
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir = fs::path(::testing::TempDir()) /
+                       (std::string("weft_bf16_data_") + info->name() + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   Rng rng(11);
