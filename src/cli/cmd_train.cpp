@@ -44,6 +44,12 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages (ranks = dp × pp; threads: --ranks defaults to pp)")
+      ->capture_default_str();
+  app.add_option("--schedule", o->schedule, "pipeline schedule: gpipe | 1f1b")->capture_default_str();
+  app.add_option("--micro-batches", o->micro_batches,
+                 "pipeline micro-batches per step (default: --grad-accum if > 1, else --pp)");
+  app.add_option("--trace", o->trace, "write a Chrome-trace/Perfetto JSON of every rank's spans (--pp >= 2)");
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
   app.add_option("--test-fault", o->fault, "")->group("");
   app.add_option("--test-fault-rank", o->fault_rank, "")->group("");

@@ -8,7 +8,7 @@ namespace {
 
 // Walks the buffer list once: with base == nullptr it only counts.
 std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool with_backward,
-                  float* base) {
+                  bool with_head, float* base) {
   const std::size_t L = c.n_layer, C = c.n_embd, NH = c.n_head, Vp = c.padded_vocab;
   const std::size_t BT = static_cast<std::size_t>(B) * T;
   std::size_t at = 0;
@@ -33,11 +33,15 @@ std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool wit
   take(a.fch, L * BT * 4 * C);
   take(a.fch_gelu, L * BT * 4 * C);
   take(a.residual3, L * BT * C);
-  take(a.lnf, BT * C);
-  take(a.lnf_mean, BT);
-  take(a.lnf_rstd, BT);
-  take(a.logits, BT * Vp);
-  take(a.losses, BT);
+  if (with_head) {
+    take(a.lnf, BT * C);
+    take(a.lnf_mean, BT);
+    take(a.lnf_rstd, BT);
+    take(a.logits, BT * Vp);
+    take(a.losses, BT);
+  } else {
+    a.lnf = a.lnf_mean = a.lnf_rstd = a.logits = a.losses = nullptr;
+  }
   a.att_scratch_floats = with_backward ? cpu::attention_backward_scratch_size(T) : 0;
   if (with_backward) {
     take(a.dresidual, BT * C);
@@ -53,20 +57,21 @@ std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool wit
 
 }  // namespace
 
-void ActivationArena::allocate(const GptConfig& config, int b, int t, bool with_backward) {
+void ActivationArena::allocate(const GptConfig& config, int b, int t, bool with_backward,
+                               bool with_head) {
   B = b;
   T = t;
-  const std::size_t n = carve(*this, config, b, t, with_backward, nullptr);
+  const std::size_t n = carve(*this, config, b, t, with_backward, with_head, nullptr);
   // Not zeroed: every buffer is written before it is read. Touching the pages once
   // here would only move the first-touch cost; leave it to the first step.
   memory.allocate(n, /*zero=*/false);
-  carve(*this, config, b, t, with_backward, memory.data());
+  carve(*this, config, b, t, with_backward, with_head, memory.data());
 }
 
 std::size_t ActivationArena::floats_needed(const GptConfig& config, int B, int T,
-                                           bool with_backward) {
+                                           bool with_backward, bool with_head) {
   ActivationArena scratch;
-  return carve(scratch, config, B, T, with_backward, nullptr);
+  return carve(scratch, config, B, T, with_backward, with_head, nullptr);
 }
 
 }  // namespace weft::model

@@ -23,6 +23,9 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/peak_flops.hpp"
+#include "train/pipeline_setup.hpp"
+#include "train/pretrain_pipeline.hpp"
+#include "model/stage_params.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -49,6 +52,7 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  check_pipeline_options(o);
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -59,7 +63,8 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|accum=", o.grad_accum, "|lr=", o.lr, "|warmup=", o.warmup,
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
-                         "|bucket=", o.bucket_mb, "|world=", world);
+                         "|bucket=", o.bucket_mb, "|world=", world, "|pp=", o.pp,
+                         "|schedule=", o.schedule, "|micro=", o.micro_batches);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -139,12 +144,16 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (writer && fs::exists(metrics_path) && !o.overwrite)
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
-  if (o.batch % world != 0)
+  // Pipeline grid (pp > 1): world = dp × pp, world rank = dp_rank + dp·pp_rank.
+  PipelineAxes axes = pipeline_axes(o, c);
+  comm::Communicator* dpc = o.pp > 1 ? axes.dp.get() : c;  // the data-parallel group
+  const int dp_size = dpc ? dpc->size() : 1, dp_rank = dpc ? dpc->rank() : 0;
+  if (o.batch % dp_size != 0)
     throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
-                           world, " data-parallel ranks"),
+                           dp_size, " data-parallel ranks"),
                        "use a batch that is a multiple of the rank count");
-  const int B = o.batch / world;  // this rank's rows of every global batch
-  const int row0 = rank * B;
+  const int B = o.batch / dp_size;  // this rank's rows of every global batch
+  const int row0 = dp_rank * B;
   const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
@@ -174,21 +183,26 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (c != nullptr) check_same_run(*c, run_fingerprint(o, cfg, train_shards, world));
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
-  model::GptModel m(cfg, B, o.seq, /*training=*/true);
+  const model::StageSpec stage =
+      o.pp > 1 ? model::stage_split(cfg.n_layer, o.pp)[static_cast<std::size_t>(axes.pp->rank())]
+               : model::StageSpec{};
+  model::GptModel m(cfg, B, o.seq, /*training=*/true, stage);
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (!o.init_from.empty())
+  if (o.pp > 1)
+    pipeline_init_params(m, cfg, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
+  else if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
   else
     m.init_weights(o.seed);
   init.params = {};
   std::unique_ptr<parallel::DataParallel> dp;
-  if (c != nullptr) {
+  if (dpc != nullptr && (o.pp == 1 || dp_size > 1)) {
     parallel::DataParallelOptions dpo;
     dpo.zero = o.zero;
     dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
     dpo.poison_released = o.poison;
-    dp = std::make_unique<parallel::DataParallel>(*c, m, dpo);
+    dp = std::make_unique<parallel::DataParallel>(*dpc, m, dpo);
   }
   std::unique_ptr<AdamWOptimizer> opt;
   if (!dp || o.zero == 0) opt = std::make_unique<AdamWOptimizer>(m.layout());
@@ -196,20 +210,36 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   adam.lr = o.lr;
   adam.weight_decay = o.weight_decay;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
-  TrainStep trainer(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq, o.grad_accum);
-  trainer.set_data_parallel(dp.get());
+  std::unique_ptr<TrainStep> trainer;
+  std::unique_ptr<PipelineStep> pipe;
+  std::unique_ptr<parallel::Tracer> tracer;
+  if (o.pp == 1) {
+    trainer = std::make_unique<TrainStep>(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq,
+                                          o.grad_accum);
+    trainer->set_data_parallel(dp.get());
+  } else {
+    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, *axes.pp, *c);
+    pipe->set_data_parallel(dp.get());
+    if (!o.trace.empty()) {
+      tracer = std::make_unique<parallel::Tracer>(rank);
+      pipe->set_tracer(tracer.get());
+    }
+  }
+  const int accum = o.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
 
   PretrainResult result;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
-  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * o.grad_accum;
-  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * o.grad_accum;
+  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * accum;
+  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * accum;
   log_info("train: model ", cfg.describe(), " (", m.num_params(), " params), B=", o.batch,
-           " T=", o.seq, " grad_accum=", o.grad_accum, ", threads ", cpu::num_threads(),
+           " T=", o.seq, " grad_accum=", accum, ", threads ", cpu::num_threads(),
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
-    log_info("train: ", world, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
+    log_info("train: ", dp_size, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
              dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+  if (pipe) log_pipeline_start(o, m, *axes.pp, dp_size, accum);
+  std::vector<double> bubbles;  // per step, mean over ranks
 
   // The run directory is created only once every input has been checked.
   std::ofstream metrics;
@@ -230,11 +260,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
   for (int step = 0; step < o.steps; ++step) {
     inject_fault(o, rank, step);
-    const StepStats s = trainer.run(step, [&](std::int32_t* x, std::int32_t* y) {
+    const BatchSource next = [&](std::int32_t* x, std::int32_t* y) {
       reader.next(gx.data(), gy.data());
       std::copy(gx.data() + slice, gx.data() + slice + local, x);
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
-    });
+    };
+    const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     if (!std::isfinite(s.loss))
       throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
                   "lower --lr or check the data");
@@ -246,7 +277,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"ms", s.ms_total},          {"tokens_per_s", tok_s},
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
-    if (dp) j["ms_comm"] = s.ms_comm;
+    if (dp || pipe) j["ms_comm"] = s.ms_comm;
+    if (pipe) {
+      bubbles.push_back(mean_bubble(*pipe, *c, step));
+      j["bubble"] = bubbles.back();
+    }
     if (!quiet)
       std::printf("step %6d/%d | loss %.6f | lr %.3e | norm %.4f | %8.1f ms | %9.0f tok/s | mfu %5.1f%%\n",
                   step + 1, o.steps, s.loss, s.lr, s.grad_norm, s.ms_total, tok_s, 100.0 * mfu);
@@ -272,8 +307,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::fflush(stdout);
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
+  std::vector<float> whole;  // pp > 1: the stages' parameters gathered on rank 0
+  if (pipe && dp_rank == 0) whole = pipeline_gather_params(m, cfg, *axes.pp);
+  if (pipe) finish_pipeline(o, *pipe, *axes.pp, *c, tracer.get(), bubbles);
   if (writer) {
-    model::llmc_save_model((run_dir / "model.bin").string(), cfg, m.params());
+    model::llmc_save_model((run_dir / "model.bin").string(), cfg, pipe ? whole.data() : m.params());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");
   }
   if (c != nullptr) c->barrier("end of training");
@@ -286,12 +324,14 @@ PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());
-  if (!mpi && o.ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
+  // --pp N alone with thread ranks starts the N stages (dp = 1).
+  const int ranks = !mpi && o.pp > 1 && o.ranks <= 1 ? o.pp : o.ranks;
+  if (!mpi && ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
   comm::Options copt;
   copt.timeout = std::chrono::milliseconds(static_cast<long long>(o.comm_timeout_s * 1000));
   PretrainResult result;
   const comm::RanksAs as = mpi ? comm::RanksAs::kMpi : comm::parse_ranks_as(o.ranks_as.empty() ? "threads" : o.ranks_as);
-  comm::run_ranks(as, mpi ? (o.ranks > 1 ? o.ranks : 0) : o.ranks, copt, [&](comm::Communicator& c) {
+  comm::run_ranks(as, mpi ? (o.ranks > 1 ? o.ranks : 0) : ranks, copt, [&](comm::Communicator& c) {
     PretrainResult r = pretrain_rank(o, &c);
     if (c.rank() == 0) result = std::move(r);
   });

@@ -48,6 +48,11 @@ struct PretrainOptions {
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
   double comm_timeout_s = 300;  // deadline of every collective
+  // Pipeline parallel (docs/parallel.md): world = dp × pp ranks, pipeline rank slowest.
+  int pp = 1;                     // stages
+  std::string schedule = "1f1b";  // gpipe | 1f1b
+  int micro_batches = 0;          // m per step; 0 = --grad-accum when > 1, else pp
+  std::string trace;              // Chrome-trace JSON of every rank's spans (--pp > 1)
   // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
   // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.
   std::string fault;
