@@ -145,8 +145,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
   // Pipeline grid (pp > 1): world = dp × pp, world rank = dp_rank + dp·pp_rank.
-  PipelineAxes axes = pipeline_axes(o, c);
-  comm::Communicator* dpc = o.pp > 1 ? axes.dp.get() : c;  // the data-parallel group
+  const std::unique_ptr<parallel::Grid> grid = pipeline_grid(o, c);
+  comm::Communicator* dpc = grid ? &grid->dp() : c;  // the data-parallel group
   const int dp_size = dpc ? dpc->size() : 1, dp_rank = dpc ? dpc->rank() : 0;
   if (o.batch % dp_size != 0)
     throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
@@ -184,7 +184,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
   const model::StageSpec stage =
-      o.pp > 1 ? model::stage_split(cfg.n_layer, o.pp)[static_cast<std::size_t>(axes.pp->rank())]
+      o.pp > 1 ? model::stage_split(cfg.n_layer, o.pp)[static_cast<std::size_t>(grid->pp().rank())]
                : model::StageSpec{};
   model::GptModel m(cfg, B, o.seq, /*training=*/true, stage);
   if (m.set_precision(precision) == cpu::Precision::kBf16)
@@ -218,7 +218,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                                           o.grad_accum);
     trainer->set_data_parallel(dp.get());
   } else {
-    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, *axes.pp, *c);
+    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, grid->pp(), *c);
     pipe->set_data_parallel(dp.get());
     if (!o.trace.empty()) {
       tracer = std::make_unique<parallel::Tracer>(rank);
@@ -238,7 +238,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (dp)
     log_info("train: ", dp_size, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
              dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
-  if (pipe) log_pipeline_start(o, m, *axes.pp, dp_size, accum);
+  if (pipe) log_pipeline_start(o, m, grid->pp(), dp_size, accum);
   std::vector<double> bubbles;  // per step, mean over ranks
 
   // The run directory is created only once every input has been checked.
@@ -308,8 +308,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   std::vector<float> whole;  // pp > 1: the stages' parameters gathered on rank 0
-  if (pipe && dp_rank == 0) whole = pipeline_gather_params(m, cfg, *axes.pp);
-  if (pipe) finish_pipeline(o, *pipe, *axes.pp, *c, tracer.get(), bubbles);
+  if (pipe && dp_rank == 0) whole = pipeline_gather_params(m, cfg, grid->pp());
+  if (pipe) finish_pipeline(o, *pipe, grid->pp(), *c, tracer.get(), bubbles);
   if (writer) {
     model::llmc_save_model((run_dir / "model.bin").string(), cfg, pipe ? whole.data() : m.params());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");

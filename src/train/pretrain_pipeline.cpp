@@ -38,18 +38,16 @@ int pipeline_micro_batches(const PretrainOptions& o) {
   return o.grad_accum > 1 ? o.grad_accum : o.pp;
 }
 
-PipelineAxes pipeline_axes(const PretrainOptions& o, comm::Communicator* c) {
-  PipelineAxes axes;
-  if (o.pp == 1) return axes;
+std::unique_ptr<parallel::Grid> pipeline_grid(const PretrainOptions& o, comm::Communicator* c) {
+  if (o.pp == 1) return nullptr;
   WEFT_CHECK(c != nullptr);
   if (c->size() % o.pp != 0)
     throw config_error(str("--pp ", o.pp, " does not divide the ", c->size(), " ranks started"),
                        "start dp·pp ranks (mpirun -np, or --ranks with --ranks-as threads)");
-  const int dp = c->size() / o.pp;
-  const int dp_rank = c->rank() % dp, pp_rank = c->rank() / dp;
-  axes.dp = c->split(pp_rank, dp_rank, "grid: dp axis");
-  axes.pp = c->split(dp_rank, pp_rank, "grid: pp axis");
-  return axes;
+  parallel::GridShape shape;
+  shape.pp = o.pp;
+  shape.dp = c->size() / o.pp;
+  return std::make_unique<parallel::Grid>(*c, shape);
 }
 
 std::unique_ptr<PipelineStep> make_pipeline_step(const PretrainOptions& o, model::GptModel& m,

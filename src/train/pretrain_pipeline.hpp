@@ -9,6 +9,7 @@
 
 #include "model/gpt_model.hpp"
 #include "parallel/comm/communicator.hpp"
+#include "parallel/grid.hpp"
 #include "parallel/trace.hpp"
 #include "train/pipeline_step.hpp"
 #include "train/pretrain.hpp"
@@ -21,12 +22,9 @@ void check_pipeline_options(const PretrainOptions& o);
 // m: --micro-batches, else --grad-accum when > 1, else --pp.
 int pipeline_micro_batches(const PretrainOptions& o);
 
-// The dp and pp axes of world = dp × pp (pipeline rank slowest:
-// world_rank = dp_rank + dp·pp_rank). Both null when pp == 1. Collective over c.
-struct PipelineAxes {
-  std::unique_ptr<comm::Communicator> dp, pp;
-};
-PipelineAxes pipeline_axes(const PretrainOptions& o, comm::Communicator* c);
+// The dp × pp grid of the world (parallel/grid.hpp: pipeline rank slowest,
+// world_rank = dp_rank + dp·pp_rank); null when pp == 1. Collective over c.
+std::unique_ptr<parallel::Grid> pipeline_grid(const PretrainOptions& o, comm::Communicator* c);
 
 std::unique_ptr<PipelineStep> make_pipeline_step(const PretrainOptions& o, model::GptModel& m,
                                                  AdamWOptimizer* opt, const cpu::AdamWConfig& adam,
