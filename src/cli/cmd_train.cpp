@@ -43,9 +43,11 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--ranks-as", o->ranks_as, "threads | mpi (default: mpi under mpirun, else threads when --ranks > 1)");
   app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
-  app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
-  app.add_option("--pp", o->pp, "pipeline-parallel stages (ranks = dp × pp; threads: --ranks defaults to pp)")
+  app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
+  app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
       ->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages (docs/parallel.md)")->capture_default_str();
+  app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
   app.add_option("--schedule", o->schedule, "pipeline schedule: gpipe | 1f1b")->capture_default_str();
   app.add_option("--micro-batches", o->micro_batches,
                  "pipeline micro-batches per step (default: --grad-accum if > 1, else --pp)");

@@ -6,42 +6,57 @@
 
 #include "core/error.hpp"
 #include "model/stage_params.hpp"
+#include "parallel/tp_shard.hpp"
 
 namespace weft::train {
+
+namespace {
+
+model::GptConfig stage_config(model::GptConfig c, const model::StageSpec& s) {
+  c.n_layer = s.layer_end - s.layer_begin;
+  return c;
+}
+
+}  // namespace
 
 void pipeline_init_params(model::GptModel& stage, const model::GptConfig& full,
                           const float* full_params, std::uint64_t seed) {
   const model::ParamLayout layout(full);
-  if (full_params != nullptr) {
+  std::vector<float> init;
+  if (full_params == nullptr) {  // the full model's init, then this stage's slice
+    init.resize(layout.total());
+    model::GptModel::init_weights_full(full, seed, init.data());
+    full_params = init.data();
+  }
+  const model::TpShard tp = stage.tp();
+  if (tp.size == 1) {
     model::stage_params_from_full(layout, full_params, stage.stage(), stage.layout(),
                                   stage.params());
     return;
   }
-  // The full model only for its init (smallest activations, no gradients).
-  model::GptModel whole(full, 1, 1, /*training=*/false);
-  whole.init_weights(seed);
-  model::stage_params_from_full(layout, whole.params(), stage.stage(), stage.layout(),
-                                stage.params());
+  // tp > 1: the stage's whole (tp = 1) buffer first, then this rank's shard of it.
+  const model::ParamLayout whole_stage(stage.config());
+  std::vector<float> buf(whole_stage.total());
+  model::stage_params_from_full(layout, full_params, stage.stage(), whole_stage, buf.data());
+  parallel::tp_shard_params(stage.config(), tp.size, tp.rank, buf.data(), stage.params());
 }
 
-std::vector<float> pipeline_gather_params(model::GptModel& stage, const model::GptConfig& full,
-                                          comm::Communicator& pp) {
+std::vector<float> pipeline_gather_params(const float* stage_params, const model::StageSpec& stage,
+                                          const model::GptConfig& full, comm::Communicator& pp) {
   const int tag = 4;
+  const model::ParamLayout own(stage_config(full, stage));
   if (pp.rank() != 0) {
-    pp.send(std::span<const float>(stage.params(), stage.num_params()), 0, tag,
+    pp.send(std::span<const float>(stage_params, own.total()), 0, tag,
             "gather parameters for saving");
     return {};
   }
   const model::ParamLayout layout(full);
   std::vector<float> out(layout.total());
   const std::vector<model::StageSpec> split = model::stage_split(full.n_layer, pp.size());
-  model::stage_params_to_full(stage.layout(), stage.params(), stage.stage(), pp.size() == 1,
-                              layout, out.data());
+  model::stage_params_to_full(own, stage_params, stage, pp.size() == 1, layout, out.data());
   for (int s = 1; s < pp.size(); ++s) {
     const model::StageSpec& spec = split[static_cast<std::size_t>(s)];
-    model::GptConfig sc = full;
-    sc.n_layer = spec.layer_end - spec.layer_begin;
-    const model::ParamLayout sl(sc);
+    const model::ParamLayout sl(stage_config(full, spec));
     std::vector<float> buf(sl.total());
     pp.recv(std::span<float>(buf), s, tag, "gather parameters for saving");
     model::stage_params_to_full(sl, buf.data(), spec, s + 1 == pp.size(), layout, out.data());

@@ -132,8 +132,9 @@ StepStats PipelineStep::run(int step, const BatchSource& next_batch) {
   }
   {
     ScopedTimer t(&opt);
-    double sq = dp_ ? dp_->grad_sum_squares()
-                    : cpu::grad_sum_squares(model_.grads(), model_.num_params());
+    double sq = grad_sum_squares_ ? grad_sum_squares_()
+                : dp_             ? dp_->grad_sum_squares()
+                                  : cpu::grad_sum_squares(model_.grads(), model_.num_params());
     {
       parallel::TraceSpan span(tracer_, "grad norm", "allreduce", parallel::TraceLane::kComm, step);
       pp_.all_reduce(std::span<double>(&sq, 1), comm::ReduceOp::kSum,

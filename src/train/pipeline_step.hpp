@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
@@ -44,6 +45,8 @@ class PipelineStep {
   // dp: the stage's data-parallel group (owned by the caller; nullptr = none).
   void set_data_parallel(parallel::DataParallel* dp) { dp_ = dp; }
   void set_tracer(parallel::Tracer* tracer);
+  // The stage's Σ g² when tp > 1 (tensor_parallel.hpp); empty: DP's or the plain sum.
+  void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
   // Step `step` (0-based); next_batch is called m times (micro-batch order) on every rank.
   StepStats run(int step, const BatchSource& next_batch);
   // Timing of the last step's schedule on this stage (bubble = 1 - compute / wall).
@@ -58,6 +61,7 @@ class PipelineStep {
   AdamWOptimizer* optimizer_;
   parallel::DataParallel* dp_ = nullptr;
   parallel::Tracer* tracer_ = nullptr;
+  std::function<double()> grad_sum_squares_;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;

@@ -18,6 +18,7 @@
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
+#include "model/stage_params.hpp"
 #include "parallel/comm/launch.hpp"
 #include "parallel/comm/mpi_runtime.hpp"
 #include "parallel/data_parallel.hpp"
@@ -25,7 +26,7 @@
 #include "train/peak_flops.hpp"
 #include "train/pipeline_setup.hpp"
 #include "train/pretrain_pipeline.hpp"
-#include "model/stage_params.hpp"
+#include "train/rank_layout.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -52,6 +53,10 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
+       str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
+  need(o.tp == 1 || o.zero == 0,
+       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
   check_pipeline_options(o);
 }
 
@@ -63,8 +68,8 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|accum=", o.grad_accum, "|lr=", o.lr, "|warmup=", o.warmup,
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
-                         "|bucket=", o.bucket_mb, "|world=", world, "|pp=", o.pp,
-                         "|schedule=", o.schedule, "|micro=", o.micro_batches);
+                         "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
+                         "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -144,16 +149,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (writer && fs::exists(metrics_path) && !o.overwrite)
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
-  // Pipeline grid (pp > 1): world = dp × pp, world rank = dp_rank + dp·pp_rank.
-  const std::unique_ptr<parallel::Grid> grid = pipeline_grid(o, c);
-  comm::Communicator* dpc = grid ? &grid->dp() : c;  // the data-parallel group
-  const int dp_size = dpc ? dpc->size() : 1, dp_rank = dpc ? dpc->rank() : 0;
-  if (o.batch % dp_size != 0)
+  const parallel::GridShape shape = resolve_grid(o.dp, o.tp, o.pp, world);
+  if (o.batch % shape.dp != 0)
     throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
-                           dp_size, " data-parallel ranks"),
+                           shape.dp, " data-parallel ranks"),
                        "use a batch that is a multiple of the rank count");
-  const int B = o.batch / dp_size;  // this rank's rows of every global batch
-  const int row0 = dp_rank * B;
+  const int B = o.batch / shape.dp;  // this rank's rows of every global batch
   const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
@@ -181,28 +182,40 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   }
 
   if (c != nullptr) check_same_run(*c, run_fingerprint(o, cfg, train_shards, world));
+  // The dp × tp grid, validated against the model and batch before anything is built.
+  if (c != nullptr) parallel::grid_validate(shape, world, cfg, o.batch);
+  const parallel::GridCoord coord = c ? parallel::grid_coord_of(shape, rank) : parallel::GridCoord{};
+  const int row0 = coord.dp * B;
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
+  // Pipeline stage (pp > 1): this rank's blocks of the balanced split.
   const model::StageSpec stage =
-      o.pp > 1 ? model::stage_split(cfg.n_layer, o.pp)[static_cast<std::size_t>(grid->pp().rank())]
-               : model::StageSpec{};
-  model::GptModel m(cfg, B, o.seq, /*training=*/true, stage);
+      shape.pp > 1 ? model::stage_split(cfg.n_layer, shape.pp)[static_cast<std::size_t>(coord.pp)]
+                   : model::StageSpec{};
+  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp}, stage);
+  // Grid communicators, DP and TP hooks (declared after the model: released first).
+  std::unique_ptr<RankLayout> layout;
+  if (c != nullptr) layout = std::make_unique<RankLayout>(*c, shape);
+  comm::Communicator* dp_comm = layout ? &layout->grid().dp() : nullptr;
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (o.pp > 1)
+  if (layout && shape.pp > 1)
     pipeline_init_params(m, cfg, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
+  else if (layout)
+    layout->init_params(m, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
   else if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
   else
     m.init_weights(o.seed);
   init.params = {};
-  std::unique_ptr<parallel::DataParallel> dp;
-  if (dpc != nullptr && (o.pp == 1 || dp_size > 1)) {
+  parallel::DataParallel* dp = nullptr;
+  if (layout) {
     parallel::DataParallelOptions dpo;
     dpo.zero = o.zero;
     dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
     dpo.poison_released = o.poison;
-    dp = std::make_unique<parallel::DataParallel>(*dpc, m, dpo);
+    layout->attach(m, dpo);
+    dp = layout->dp();
   }
   std::unique_ptr<AdamWOptimizer> opt;
   if (!dp || o.zero == 0) opt = std::make_unique<AdamWOptimizer>(m.layout());
@@ -213,19 +226,21 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   std::unique_ptr<TrainStep> trainer;
   std::unique_ptr<PipelineStep> pipe;
   std::unique_ptr<parallel::Tracer> tracer;
-  if (o.pp == 1) {
+  if (shape.pp == 1) {
     trainer = std::make_unique<TrainStep>(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq,
                                           o.grad_accum);
-    trainer->set_data_parallel(dp.get());
+    trainer->set_data_parallel(dp);
+    if (layout) trainer->set_grad_sum_squares(layout->grad_sum_squares());
   } else {
-    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, grid->pp(), *c);
-    pipe->set_data_parallel(dp.get());
+    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, layout->grid().pp(), *c);
+    pipe->set_data_parallel(dp);
+    pipe->set_grad_sum_squares(layout->grad_sum_squares());
     if (!o.trace.empty()) {
       tracer = std::make_unique<parallel::Tracer>(rank);
       pipe->set_tracer(tracer.get());
     }
   }
-  const int accum = o.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
+  const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
 
   PretrainResult result;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
@@ -236,9 +251,9 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
-    log_info("train: ", dp_size, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
-             dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
-  if (pipe) log_pipeline_start(o, m, grid->pp(), dp_size, accum);
+    log_info("train: ", world, " ranks (", c->backend(), "), grid ", shape.describe(), ", ZeRO-",
+             o.zero, ", ", dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+  if (pipe) log_pipeline_start(o, m, layout->grid().pp(), shape.dp, accum);
   std::vector<double> bubbles;  // per step, mean over ranks
 
   // The run directory is created only once every input has been checked.
@@ -277,7 +292,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"ms", s.ms_total},          {"tokens_per_s", tok_s},
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
-    if (dp || pipe) j["ms_comm"] = s.ms_comm;
+    if (dp) j["ms_comm"] = s.ms_comm;
     if (pipe) {
       bubbles.push_back(mean_bubble(*pipe, *c, step));
       j["bubble"] = bubbles.back();
@@ -288,12 +303,13 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const bool last = step + 1 == o.steps;
     if (val_reader && ((step + 1) % o.val_every == 0 || last)) {
       const double vl =
-          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), c);
+          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
       result.val_losses.push_back(vl);
       j["val_loss"] = vl;
       if (!quiet) std::printf("val    %6d | val_loss %.6f\n", step + 1, vl);
     }
-    if (o.sample_every > 0 && ((step + 1) % o.sample_every == 0 || last)) {
+    // Greedy samples read whole logit rows: not under tensor parallelism (yet).
+    if (o.sample_every > 0 && shape.tp == 1 && ((step + 1) % o.sample_every == 0 || last)) {
       const std::vector<int> toks = sample_greedy(m, prompt, std::min(o.sample_tokens, o.seq - 1));
       std::string text;
       for (int t : toks) text += " " + std::to_string(t);
@@ -307,11 +323,18 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::fflush(stdout);
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
-  std::vector<float> whole;  // pp > 1: the stages' parameters gathered on rank 0
-  if (pipe && dp_rank == 0) whole = pipeline_gather_params(m, cfg, grid->pp());
-  if (pipe) finish_pipeline(o, *pipe, grid->pp(), *c, tracer.get(), bubbles);
+  std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
+  if (layout && shape.tp > 1) layout->gather_full(m, full);
+  if (pipe) {  // the stages' (tp-gathered) parameters to pipeline rank 0 of dp/tp group 0
+    std::vector<float> whole;
+    if (coord.dp == 0 && coord.tp == 0)
+      whole = pipeline_gather_params(full.empty() ? m.params() : full.data(), m.stage(), cfg,
+                                     layout->grid().pp());
+    full = std::move(whole);
+    finish_pipeline(o, *pipe, layout->grid().pp(), *c, tracer.get(), bubbles);
+  }
   if (writer) {
-    model::llmc_save_model((run_dir / "model.bin").string(), cfg, pipe ? whole.data() : m.params());
+    model::llmc_save_model((run_dir / "model.bin").string(), cfg, full.empty() ? m.params() : full.data());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");
   }
   if (c != nullptr) c->barrier("end of training");
@@ -324,8 +347,9 @@ PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());
-  // --pp N alone with thread ranks starts the N stages (dp = 1).
-  const int ranks = !mpi && o.pp > 1 && o.ranks <= 1 ? o.pp : o.ranks;
+  // Thread ranks default to the grid's size (--tp 2 alone starts 2 ranks).
+  const int grid_world = std::max(o.dp, 1) * o.tp * o.pp;
+  const int ranks = !mpi && o.ranks <= 1 && grid_world > 1 ? grid_world : o.ranks;
   if (!mpi && ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
   comm::Options copt;
   copt.timeout = std::chrono::milliseconds(static_cast<long long>(o.comm_timeout_s * 1000));

@@ -48,8 +48,11 @@ struct PretrainOptions {
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
   double comm_timeout_s = 300;  // deadline of every collective
-  // Pipeline parallel (docs/parallel.md): world = dp × pp ranks, pipeline rank slowest.
-  int pp = 1;                     // stages
+  // The dp × tp × pp grid (docs/parallel.md): dp = 0 takes the ranks left over.
+  int dp = 0;
+  int tp = 1;
+  int pp = 1;
+  // Pipeline parallel (docs/parallel.md "Pipeline parallelism").
   std::string schedule = "1f1b";  // gpipe | 1f1b
   int micro_batches = 0;          // m per step; 0 = --grad-accum when > 1, else pp
   std::string trace;              // Chrome-trace JSON of every rank's spans (--pp > 1)

@@ -38,18 +38,6 @@ int pipeline_micro_batches(const PretrainOptions& o) {
   return o.grad_accum > 1 ? o.grad_accum : o.pp;
 }
 
-std::unique_ptr<parallel::Grid> pipeline_grid(const PretrainOptions& o, comm::Communicator* c) {
-  if (o.pp == 1) return nullptr;
-  WEFT_CHECK(c != nullptr);
-  if (c->size() % o.pp != 0)
-    throw config_error(str("--pp ", o.pp, " does not divide the ", c->size(), " ranks started"),
-                       "start dp·pp ranks (mpirun -np, or --ranks with --ranks-as threads)");
-  parallel::GridShape shape;
-  shape.pp = o.pp;
-  shape.dp = c->size() / o.pp;
-  return std::make_unique<parallel::Grid>(*c, shape);
-}
-
 std::unique_ptr<PipelineStep> make_pipeline_step(const PretrainOptions& o, model::GptModel& m,
                                                  AdamWOptimizer* opt, const cpu::AdamWConfig& adam,
                                                  const LrSchedule& schedule, int B,

@@ -1,5 +1,5 @@
 // The pipeline-parallel pieces of `weft train` (pretrain.cpp calls them when
-// --pp > 1): option checks, the dp/pp axis communicators, the PipelineStep, the
+// --pp > 1): option checks, the PipelineStep, the
 // start report (stage split, activation memory per stage) and the end report
 // (measured bubble vs theory, the --trace file). One rank thread calls them.
 #pragma once
@@ -9,7 +9,6 @@
 
 #include "model/gpt_model.hpp"
 #include "parallel/comm/communicator.hpp"
-#include "parallel/grid.hpp"
 #include "parallel/trace.hpp"
 #include "train/pipeline_step.hpp"
 #include "train/pretrain.hpp"
@@ -21,10 +20,6 @@ void check_pipeline_options(const PretrainOptions& o);
 
 // m: --micro-batches, else --grad-accum when > 1, else --pp.
 int pipeline_micro_batches(const PretrainOptions& o);
-
-// The dp × pp grid of the world (parallel/grid.hpp: pipeline rank slowest,
-// world_rank = dp_rank + dp·pp_rank); null when pp == 1. Collective over c.
-std::unique_ptr<parallel::Grid> pipeline_grid(const PretrainOptions& o, comm::Communicator* c);
 
 std::unique_ptr<PipelineStep> make_pipeline_step(const PretrainOptions& o, model::GptModel& m,
                                                  AdamWOptimizer* opt, const cpu::AdamWConfig& adam,

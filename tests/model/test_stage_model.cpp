@@ -42,7 +42,7 @@ TEST(StageModel, ParamsRoundTrip) {
   std::vector<float> back(whole.num_params(), -7.0f);
   const auto split = model::stage_split(cfg.n_layer, 2);
   for (int s = 0; s < 2; ++s) {
-    model::GptModel st(cfg, 1, 1, false, split[s]);
+    model::GptModel st(cfg, 1, 1, false, {}, split[s]);
     EXPECT_EQ(st.config().n_layer, split[s].layer_end - split[s].layer_begin);
     model::stage_params_from_full(whole.layout(), whole.params(), split[s], st.layout(), st.params());
     model::stage_params_to_full(st.layout(), st.params(), split[s], s == 1, whole.layout(), back.data());
@@ -79,7 +79,7 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
   const auto split = model::stage_split(cfg.n_layer, 3);
   std::vector<std::unique_ptr<model::GptModel>> st;
   for (int s = 0; s < 3; ++s) {
-    st.push_back(std::make_unique<model::GptModel>(cfg, B, T, true, split[s]));
+    st.push_back(std::make_unique<model::GptModel>(cfg, B, T, true, model::TpShard{}, split[s]));
     model::stage_params_from_full(whole.layout(), whole.params(), split[s], st[s]->layout(), st[s]->params());
     st[s]->zero_grad();
     st[s]->set_activation_slots(M);
@@ -125,8 +125,8 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
 
 TEST(StageModel, StageRangeIsChecked) {
   const model::GptConfig cfg = model::gpt_config_preset("d2", 64, 16);
-  EXPECT_THROW(model::GptModel(cfg, 1, 1, true, model::StageSpec{1, 1}), Error);
-  EXPECT_THROW(model::GptModel(cfg, 1, 1, true, model::StageSpec{0, 3}), Error);
+  EXPECT_THROW(model::GptModel(cfg, 1, 1, true, {}, model::StageSpec{1, 1}), Error);
+  EXPECT_THROW(model::GptModel(cfg, 1, 1, true, {}, model::StageSpec{0, 3}), Error);
 }
 
 }  // namespace

@@ -28,6 +28,13 @@ pp_equiv(pp_threads_dp2_pp2_zero1 ref_n2_accum2 5e-5 $<TARGET_FILE:weft> ${dp_ar
 # m given as --grad-accum (m = 4 on 2 stages).
 pp_equiv(pp_threads_pp2_accum4 ref_b4_a4 1e-5 $<TARGET_FILE:weft> ${dp_args} --pp 2 --grad-accum 4 --ranks-as threads)
 
+# With tensor parallelism (tp2·pp2, dp2·tp2·pp2): parameter tolerance 5e-3 as for tp
+# alone (tp regroups every matmul's sum; tests/train/tp_tests.cmake says why).
+foreach(s gpipe 1f1b)
+  pp_equiv(pp_threads_tp2_pp2_${s} ref_b4_a2 5e-3 $<TARGET_FILE:weft> ${dp_args} --tp 2 --pp 2 --schedule ${s} --ranks-as threads)
+  pp_equiv(pp_threads_dp2_tp2_pp2_${s} ref_n2_accum2 5e-3 $<TARGET_FILE:weft> ${dp_args} --dp 2 --tp 2 --pp 2 --schedule ${s} --ranks-as threads)
+endforeach()
+
 # A stalled stage: the others stop within the timeout naming the pipeline step.
 add_test(NAME pp_threads_stall
          COMMAND ${dp_expect_failure} "pipeline stage .*timed out after 1 s" 40
@@ -43,6 +50,7 @@ if(WEFT_HAVE_MPI)
   pp_equiv(pp_mpi_pp2_1f1b ref_b4_a2 1e-5 ${pp_mpirun} -np 2 $<TARGET_FILE:weft> ${dp_args} --pp 2 --schedule 1f1b)
   pp_equiv(pp_mpi_pp4_gpipe ref_b4_a4 1e-5 ${pp_mpirun} -np 4 $<TARGET_FILE:weft> ${dp_args} --pp 4 --micro-batches 4 --schedule gpipe)
   pp_equiv(pp_mpi_dp2_pp2_zero1 ref_n2_accum2 5e-5 ${pp_mpirun} -np 4 $<TARGET_FILE:weft> ${dp_args} --pp 2 --zero 1 --schedule 1f1b)
+  pp_equiv(pp_mpi_tp2_pp2_gpipe ref_b4_a2 5e-3 ${pp_mpirun} -np 4 $<TARGET_FILE:weft> ${dp_args} --tp 2 --pp 2 --schedule gpipe)
 endif()
 
 set_tests_properties(${pp_tests} PROPERTIES FIXTURES_REQUIRED "dp_ref;pp_ref"

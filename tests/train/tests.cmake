@@ -90,4 +90,8 @@ endif()
 
 set_tests_properties(${dp_tests} PROPERTIES FIXTURES_REQUIRED dp_ref
                      ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 90)
-include(${CMAKE_CURRENT_LIST_DIR}/pp_tests.cmake)  # pipeline parallel (weft train --pp)
+
+# Tensor parallel (issue 6).
+include(${CMAKE_CURRENT_LIST_DIR}/tp_tests.cmake)
+# Pipeline parallel (weft train --pp) and its combinations with dp and tp.
+include(${CMAKE_CURRENT_LIST_DIR}/pp_tests.cmake)
