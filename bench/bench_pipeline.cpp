@@ -95,21 +95,24 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (const Row& r : rows)
     for (std::size_t i = 0; i < r.losses.size(); ++i)
-      if (std::abs(r.losses[i] - rows[0].losses[i]) > 1e-3 * std::abs(rows[0].losses[i])) ok = false;
+      if (std::abs(r.losses[i] - rows[0].losses[i]) > 1e-3 * std::abs(rows[0].losses[i]))
+        ok = false;
   std::printf("check: losses of every layout equal the single-rank run (rel 1e-3): %s\n",
               ok ? "OK" : "FAILED");
   if (!ok) return 1;
   const double step_tokens = static_cast<double>(base.batch) * base.seq * m;
   std::printf("d6 V=4096 B=%d T=%d m=%d, %d steps (median over steps 2..%d); machine shared\n",
               base.batch, base.seq, m, steps, steps);
-  std::printf("%-34s %10s %10s %16s %8s\n", "layout", "ms/step", "tok/s", "bubble measured", "theory");
+  std::printf("%-34s %10s %10s %16s %8s\n", "layout", "ms/step", "tok/s", "bubble measured",
+              "theory");
   for (const Row& r : rows) {
     const double ms = median(r.ms);
     if (r.bubble.empty())
-      std::printf("%-34s %10.1f %10.0f %16s %8s\n", r.name.c_str(), ms, step_tokens / (ms / 1e3), "-", "-");
+      std::printf("%-34s %10.1f %10.0f %16s %8s\n", r.name.c_str(), ms, step_tokens / (ms / 1e3),
+                  "-", "-");
     else
-      std::printf("%-34s %10.1f %10.0f %16.3f %8.3f\n", r.name.c_str(), ms, step_tokens / (ms / 1e3),
-                  median(r.bubble), parallel::pipe_bubble_theory(2, m));
+      std::printf("%-34s %10.1f %10.0f %16.3f %8.3f\n", r.name.c_str(), ms,
+                  step_tokens / (ms / 1e3), median(r.bubble), parallel::pipe_bubble_theory(2, m));
   }
   return 0;
 }

@@ -45,12 +45,16 @@ PipeTimes PipelineRunner::run(const PipeCallbacks& cb, int step) {
     pp_.recv(std::span<float>(buf, floats_), peer, tag, context(what, micro));
     const double t1 = Tracer::now_us();
     times.recv_ms += (t1 - t0) / 1e3;
-    if (tracer_) tracer_->add("recv " + std::string(what), "recv", TraceLane::kComm, t0, t1, step, micro);
+    if (tracer_)
+      tracer_->add("recv " + std::string(what), "recv", TraceLane::kComm, t0, t1, step, micro);
   };
   auto traced_send = [&](const float* buf, int peer, int tag, const char* what, int micro) {
     const double t0 = Tracer::now_us();
-    comm::Request r = pp_.isend(std::span<const float>(buf, floats_), peer, tag, context(what, micro));
-    if (tracer_) tracer_->add("send " + std::string(what), "send", TraceLane::kComm, t0, Tracer::now_us(), step, micro);
+    comm::Request r =
+        pp_.isend(std::span<const float>(buf, floats_), peer, tag, context(what, micro));
+    if (tracer_)
+      tracer_->add("send " + std::string(what), "send", TraceLane::kComm, t0, Tracer::now_us(),
+                   step, micro);
     return r;
   };
 
@@ -79,7 +83,8 @@ PipeTimes PipelineRunner::run(const PipeCallbacks& cb, int step) {
       times.compute_ms += (t1 - t0) / 1e3;
       if (tracer_) tracer_->add("backward", "backward", TraceLane::kCompute, t0, t1, step, a.micro);
       if (!first) {
-        WEFT_CHECK(din != nullptr, "backward callback returned no input gradient on stage ", stage_);
+        WEFT_CHECK(din != nullptr, "backward callback returned no input gradient on stage ",
+                   stage_);
         float* buf = send_grad_.data() + i * floats_;
         std::copy(din, din + floats_, buf);
         grad_sends[i] = traced_send(buf, stage_ - 1, kTagGradient, "gradient", a.micro);

@@ -27,17 +27,30 @@ void Tracer::write(comm::Communicator& world, const std::string& path,
                    const std::string& process_name) {
   // This rank's events as JSON text; ranks gather the texts (padded to the longest).
   nlohmann::json events = nlohmann::json::array();
-  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", rank_}, {"tid", 0},
+  events.push_back({{"ph", "M"},
+                    {"name", "process_name"},
+                    {"pid", rank_},
+                    {"tid", 0},
                     {"args", {{"name", process_name}}}});
-  events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", rank_}, {"tid", 0},
+  events.push_back({{"ph", "M"},
+                    {"name", "process_sort_index"},
+                    {"pid", rank_},
+                    {"tid", 0},
                     {"args", {{"sort_index", rank_}}}});
   for (int lane = 0; lane < 2; ++lane)
-    events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank_}, {"tid", lane},
+    events.push_back({{"ph", "M"},
+                      {"name", "thread_name"},
+                      {"pid", rank_},
+                      {"tid", lane},
                       {"args", {{"name", lane == 0 ? "compute" : "communication"}}}});
   for (const Span& s : spans_) {
-    nlohmann::json e = {{"ph", "X"},   {"name", s.name},  {"cat", s.cat},
-                        {"pid", rank_}, {"tid", static_cast<int>(s.lane)},
-                        {"ts", s.t0},  {"dur", std::max(0.0, s.t1 - s.t0)}};
+    nlohmann::json e = {{"ph", "X"},
+                        {"name", s.name},
+                        {"cat", s.cat},
+                        {"pid", rank_},
+                        {"tid", static_cast<int>(s.lane)},
+                        {"ts", s.t0},
+                        {"dur", std::max(0.0, s.t1 - s.t0)}};
     if (s.step >= 0) e["args"]["step"] = s.step + 1;
     if (s.micro >= 0) e["args"]["micro"] = s.micro;
     events.push_back(std::move(e));

@@ -43,7 +43,12 @@ class TraceSpan {
  public:
   TraceSpan(Tracer* tracer, const char* name, const char* cat, TraceLane lane, int step = -1,
             int micro = -1)
-      : tracer_(tracer), name_(name), cat_(cat), lane_(lane), step_(step), micro_(micro),
+      : tracer_(tracer),
+        name_(name),
+        cat_(cat),
+        lane_(lane),
+        step_(step),
+        micro_(micro),
         t0_(tracer ? Tracer::now_us() : 0.0) {}
   ~TraceSpan() {
     if (tracer_) tracer_->add(name_, cat_, lane_, t0_, Tracer::now_us(), step_, micro_);

@@ -78,7 +78,8 @@ std::string pipeline_memory_report(model::GptModel& stage, comm::Communicator& p
   char buf[160];
   for (int s = 0; s < n; ++s) {
     const double* v = all.data() + k * s;
-    std::snprintf(buf, sizeof buf, "%sstage %d: layers [%d, %d), %d activation slot%s %.2f MiB, params %.2f MiB",
+    std::snprintf(buf, sizeof buf,
+                  "%sstage %d: layers [%d, %d), %d activation slot%s %.2f MiB, params %.2f MiB",
                   s ? "; " : "", s, static_cast<int>(v[0]), static_cast<int>(v[1]),
                   static_cast<int>(v[2]), v[2] == 1 ? "" : "s", v[3] / (1 << 20), v[4] / (1 << 20));
     text += buf;

@@ -33,9 +33,9 @@ PipelineStep::PipelineStep(model::GptModel& model, AdamWOptimizer* optimizer,
               static_cast<std::size_t>(options.B) * options.T * model.config().n_embd),
       x_(static_cast<std::size_t>(options.micro_batches) * options.B * options.T),
       y_(x_.size()) {
-  WEFT_CHECK(model.first_stage() == (pp.rank() == 0) &&
-                 model.last_stage() == (pp.rank() + 1 == pp.size()),
-             "the stage model does not match pipeline rank ", pp.rank(), " of ", pp.size());
+  WEFT_CHECK(
+      model.first_stage() == (pp.rank() == 0) && model.last_stage() == (pp.rank() + 1 == pp.size()),
+      "the stage model does not match pipeline rank ", pp.rank(), " of ", pp.size());
   // Activations for every micro-batch in flight (GPipe: m, 1F1B: at most pp - stage).
   model_.set_activation_slots(runner_.slots());
   if (model.first_stage() && !model.last_stage())

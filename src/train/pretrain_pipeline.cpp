@@ -65,8 +65,8 @@ double mean_bubble(const PipelineStep& step, comm::Communicator& world, int step
   return b / world.size();
 }
 
-void finish_pipeline(const PretrainOptions& o, const PipelineStep& /*step*/,
-                     comm::Communicator& pp, comm::Communicator& world, parallel::Tracer* tracer,
+void finish_pipeline(const PretrainOptions& o, const PipelineStep& /*step*/, comm::Communicator& pp,
+                     comm::Communicator& world, parallel::Tracer* tracer,
                      const std::vector<double>& bubbles) {
   // Median over the steps after the first (the first pays page faults and warm-up).
   std::vector<double> v(bubbles.size() > 1 ? bubbles.begin() + 1 : bubbles.begin(), bubbles.end());
@@ -74,13 +74,13 @@ void finish_pipeline(const PretrainOptions& o, const PipelineStep& /*step*/,
   const double measured = v.empty() ? 0.0 : v[v.size() / 2];
   const double theory = parallel::pipe_bubble_theory(pp.size(), pipeline_micro_batches(o));
   if (world.rank() == 0 && !o.quiet)
-    std::printf("pipeline | %s pp=%d m=%d | bubble measured %.3f (median over steps, mean over "
-                "ranks) | theory (pp-1)/(m+pp-1) = %.3f\n",
-                o.schedule.c_str(), pp.size(), pipeline_micro_batches(o), measured, theory);
+    std::printf(
+        "pipeline | %s pp=%d m=%d | bubble measured %.3f (median over steps, mean over "
+        "ranks) | theory (pp-1)/(m+pp-1) = %.3f\n",
+        o.schedule.c_str(), pp.size(), pipeline_micro_batches(o), measured, theory);
   log_info("train: pipeline bubble measured ", measured, " vs theory ", theory);
   if (tracer != nullptr) {
-    tracer->write(world, o.trace,
-                  str("rank ", world.rank(), " (pp stage ", pp.rank(), ")"));
+    tracer->write(world, o.trace, str("rank ", world.rank(), " (pp stage ", pp.rank(), ")"));
     log_info("train: trace of ", world.size(), " ranks written to ", o.trace,
              " (open in ui.perfetto.dev or chrome://tracing)");
   }

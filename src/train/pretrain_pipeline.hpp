@@ -24,8 +24,7 @@ int pipeline_micro_batches(const PretrainOptions& o);
 std::unique_ptr<PipelineStep> make_pipeline_step(const PretrainOptions& o, model::GptModel& m,
                                                  AdamWOptimizer* opt, const cpu::AdamWConfig& adam,
                                                  const LrSchedule& schedule, int B,
-                                                 comm::Communicator& pp,
-                                                 comm::Communicator& world);
+                                                 comm::Communicator& pp, comm::Communicator& world);
 
 // Collective over pp: logs the stage split and activation memory per stage.
 void log_pipeline_start(const PretrainOptions& o, model::GptModel& m, comm::Communicator& pp,

@@ -44,8 +44,10 @@ TEST(StageModel, ParamsRoundTrip) {
   for (int s = 0; s < 2; ++s) {
     model::GptModel st(cfg, 1, 1, false, {}, split[s]);
     EXPECT_EQ(st.config().n_layer, split[s].layer_end - split[s].layer_begin);
-    model::stage_params_from_full(whole.layout(), whole.params(), split[s], st.layout(), st.params());
-    model::stage_params_to_full(st.layout(), st.params(), split[s], s == 1, whole.layout(), back.data());
+    model::stage_params_from_full(whole.layout(), whole.params(), split[s], st.layout(),
+                                  st.params());
+    model::stage_params_to_full(st.layout(), st.params(), split[s], s == 1, whole.layout(),
+                                back.data());
   }
   EXPECT_TRUE(std::equal(back.begin(), back.end(), whole.params()));
 }
@@ -72,7 +74,8 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
   whole.zero_grad();
   std::vector<float> loss_whole;
   for (int i = 0; i < M; ++i) {
-    loss_whole.push_back(whole.forward_train(x.data() + i * B * T, y.data() + i * B * T, nullptr, B, T, scale));
+    loss_whole.push_back(
+        whole.forward_train(x.data() + i * B * T, y.data() + i * B * T, nullptr, B, T, scale));
     whole.backward();
   }
 
@@ -80,7 +83,8 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
   std::vector<std::unique_ptr<model::GptModel>> st;
   for (int s = 0; s < 3; ++s) {
     st.push_back(std::make_unique<model::GptModel>(cfg, B, T, true, model::TpShard{}, split[s]));
-    model::stage_params_from_full(whole.layout(), whole.params(), split[s], st[s]->layout(), st[s]->params());
+    model::stage_params_from_full(whole.layout(), whole.params(), split[s], st[s]->layout(),
+                                  st[s]->params());
     st[s]->zero_grad();
     st[s]->set_activation_slots(M);
   }
@@ -94,8 +98,10 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
       st[s]->use_slot(i);
       const float l = st[s]->forward_train_stage(x.data() + i * B * T, h, y.data() + i * B * T,
                                                  nullptr, B, T, scale);
-      if (s < 2) h = st[s]->stage_output();
-      else loss_pipe.push_back(l);
+      if (s < 2)
+        h = st[s]->stage_output();
+      else
+        loss_pipe.push_back(l);
     }
   }
   std::vector<float> d(static_cast<std::size_t>(B) * T * cfg.n_embd);
@@ -113,10 +119,12 @@ TEST(StageModel, ThreeStageChainEqualsWholeModel) {
   for (int i = 0; i < M; ++i) EXPECT_EQ(loss_pipe[i], loss_whole[i]);
   // Gradients: the stages' owned parts, gathered like parameters; wte summed.
   const model::ParamTensor& wte = whole.layout()[model::ParamId::kWte];
-  for (std::size_t k = 0; k < wte.size; ++k) st[0]->grads()[wte.offset + k] += st[2]->grads()[wte.offset + k];
+  for (std::size_t k = 0; k < wte.size; ++k)
+    st[0]->grads()[wte.offset + k] += st[2]->grads()[wte.offset + k];
   std::vector<float> g(whole.num_params(), 0.0f);
   for (int s = 0; s < 3; ++s)
-    model::stage_params_to_full(st[s]->layout(), st[s]->grads(), split[s], s == 2, whole.layout(), g.data());
+    model::stage_params_to_full(st[s]->layout(), st[s]->grads(), split[s], s == 2, whole.layout(),
+                                g.data());
   for (const model::ParamTensor& t : whole.layout().tensors())
     EXPECT_LE(max_rel(g.data() + t.offset, whole.grads() + t.offset, t.size), 1e-6) << t.name;
   // Memory: a middle stage holds activations for its own layer only (no logits).

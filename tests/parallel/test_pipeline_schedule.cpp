@@ -60,8 +60,9 @@ int simulate(PipeSchedule s, int pp, int m) {
       if (next[st] == acts[st].size()) continue;
       const PipeAction a = acts[st][next[st]];
       const int i = a.micro;
-      const bool ready = a.forward ? (st == 0 || (done_f[st - 1][i] >= 0 && done_f[st - 1][i] < tick))
-                                   : (st == pp - 1 || (done_b[st + 1][i] >= 0 && done_b[st + 1][i] < tick));
+      const bool ready =
+          a.forward ? (st == 0 || (done_f[st - 1][i] >= 0 && done_f[st - 1][i] < tick))
+                    : (st == pp - 1 || (done_b[st + 1][i] >= 0 && done_b[st + 1][i] < tick));
       if (!ready) continue;
       (a.forward ? done_f : done_b)[st][i] = tick;
       ++next[st];

@@ -29,7 +29,8 @@ std::string make_shard(const std::string& name) {
   fs::create_directories(dir);
   Rng rng(5);
   std::vector<std::uint16_t> tokens(6000);
-  for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::uint16_t>((i * 7 + rng.below(3)) % 64);
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    tokens[i] = static_cast<std::uint16_t>((i * 7 + rng.below(3)) % 64);
   data::shard_write((dir / "syn_train_000.bin").string(), tokens);
   return dir.string();
 }
