@@ -42,6 +42,9 @@ class RankLayout {
   // Builds DP (on the dp axis) and TP (on the tp axis) and installs both as the
   // model's hooks (a HooksChain).
   void attach(model::GptModel& model, const parallel::DataParallelOptions& dp_options);
+  // Appends another technique's hooks (e.g. pipeline stages) to the chain the model
+  // calls; after attach(). `hooks` is the caller's and must outlive this object.
+  void add_hooks(model::ModelHooks* hooks) { hooks_.add(hooks); }
   parallel::DataParallel* dp() { return dp_.get(); }
   parallel::TensorParallel* tp() { return tp_.get(); }
   // TrainStep's Σ g² when tp > 1 (empty function at tp = 1).
