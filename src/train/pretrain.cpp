@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +24,10 @@
 #include "parallel/comm/mpi_runtime.hpp"
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
+#include "train/checkpoint.hpp"
+#include "train/convert.hpp"
 #include "train/peak_flops.hpp"
+#include "train/pretrain_ckpt.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -49,6 +54,10 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  need(o.save_every >= 0, str("--save-every = ", o.save_every, " must be >= 0"));
+  need(o.keep >= 1, str("--keep = ", o.keep, " must be at least 1"));
+  need(o.stop_after >= 0, str("--stop-after = ", o.stop_after, " must be >= 0"));
+  need(o.on_nan == "stop" || o.on_nan == "skip", str("--on-nan '", o.on_nan, "': expected stop or skip"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -83,7 +92,7 @@ void check_same_run(comm::Communicator& c, std::int64_t mine) {
 }
 
 void inject_fault(const PretrainOptions& o, int rank, int step) {
-  if (o.fault.empty() || rank != o.fault_rank || step + 1 != o.fault_step) return;
+  if (o.fault.empty() || o.fault == "nan" || rank != o.fault_rank || step + 1 != o.fault_step) return;
   log_warn("test fault: ", o.fault, " at step ", step + 1);
   if (o.fault == "kill") std::raise(SIGKILL);
   if (o.fault == "stall")
@@ -136,7 +145,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const bool writer = rank == 0;
   const fs::path run_dir(o.out);
   const fs::path metrics_path = run_dir / "metrics.jsonl";
-  if (writer && fs::exists(metrics_path) && !o.overwrite)
+  if (writer && fs::exists(metrics_path) && !o.overwrite && o.resume.empty())
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
   if (o.batch % world != 0)
@@ -149,9 +158,14 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
   model::GptConfig cfg;
-  model::LlmcModel init;
-  if (!o.init_from.empty()) {
-    init = model::llmc_load_model(o.init_from);
+  LoadedWeights init;  // --init-from: an llm.c file or a weft checkpoint (parameters)
+  std::optional<Checkpoint> ck;  // --resume: verified before anything is built
+  if (!o.resume.empty()) {
+    ck = ckpt_open(ckpt_resolve(o.resume == "latest" ? o.out : o.resume));
+    cfg = ckpt_model_config(*ck);
+    if (!o.init_from.empty() && writer) log_warn("resume: --init-from is ignored (the checkpoint wins)");
+  } else if (!o.init_from.empty()) {
+    init = load_weights(o.init_from);
     cfg = init.config;
   } else {
     cfg = model::gpt_config_preset(o.model, o.vocab, o.max_seq);
@@ -177,10 +191,16 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   model::GptModel m(cfg, B, o.seq, /*training=*/true);
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (!o.init_from.empty())
+  CkptFullState resumed;
+  if (ck) {
+    resumed = ckpt_assemble(*ck, m.layout(), /*optimizer=*/true);
+    std::copy(resumed.params.begin(), resumed.params.end(), m.params());
+    resumed.params = {};
+  } else if (!o.init_from.empty()) {
     std::copy(init.params.begin(), init.params.end(), m.params());
-  else
+  } else {
     m.init_weights(o.seed);
+  }
   init.params = {};
   std::unique_ptr<parallel::DataParallel> dp;
   if (c != nullptr) {
@@ -198,8 +218,27 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
   TrainStep trainer(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq, o.grad_accum);
   trainer.set_data_parallel(dp.get());
+  trainer.set_skip_nonfinite(o.on_nan == "skip");
+  if (o.fault == "nan")  // every rank: a NaN in the summed gradient is on all of them
+    trainer.set_grad_hook([&](int step, float* g) {
+      if (step + 1 != o.fault_step) return;
+      log_warn("test fault: NaN gradient at step ", step + 1);
+      g[m.layout()[model::ParamId::kFcw].offset + m.layout()[model::ParamId::kFcw].layer_size()] =
+          std::numeric_limits<float>::quiet_NaN();
+    });
+  int start_step = 0;
+  if (ck) {
+    ckpt_restore_optimizer(resumed, opt.get(), dp.get());
+    resumed = {};
+    start_step = static_cast<int>(pretrain_ckpt_apply(*ck, o, rank, reader));
+  }
+  CkptSaveOptions save_opts;
+  save_opts.run_dir = o.out;
+  save_opts.keep = o.keep;
+  save_opts.fail_after_bytes = o.save_fail_bytes;
 
   PretrainResult result;
+  result.first_step = start_step;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
   const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * o.grad_accum;
   const double tokens_per_step = static_cast<double>(o.batch) * o.seq * o.grad_accum;
@@ -217,7 +256,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
     if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
-    metrics.open(metrics_path, std::ios::trunc);
+    if (ck) metrics_keep_until(metrics_path.string(), start_step);
+    metrics.open(metrics_path, ck ? std::ios::app : std::ios::trunc);
     if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   }
   // The global batch (every rank reads it whole and keeps rows [row0, row0 + B)).
@@ -228,16 +268,15 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const int prompt = cfg.vocab > 50256 ? 50256 : 0;  // GPT-2's <|endoftext|>, else token 0
   const bool quiet = o.quiet || !writer;
 
-  for (int step = 0; step < o.steps; ++step) {
+  for (int step = start_step; step < o.steps; ++step) {
     inject_fault(o, rank, step);
     const StepStats s = trainer.run(step, [&](std::int32_t* x, std::int32_t* y) {
       reader.next(gx.data(), gy.data());
       std::copy(gx.data() + slice, gx.data() + slice + local, x);
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
     });
-    if (!std::isfinite(s.loss))
-      throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
-                  "lower --lr or check the data");
+    if (s.skipped && writer)
+      log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
     result.losses.push_back(s.loss);
     const double tok_s = tokens_per_step / (s.ms_total / 1e3);
     const double mfu = step_flops / (s.ms_total / 1e3) / (result.peak_gflops * 1e9);
@@ -247,6 +286,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (s.skipped) j["skipped"] = s.nonfinite;
     if (!quiet)
       std::printf("step %6d/%d | loss %.6f | lr %.3e | norm %.4f | %8.1f ms | %9.0f tok/s | mfu %5.1f%%\n",
                   step + 1, o.steps, s.loss, s.lr, s.grad_norm, s.ms_total, tok_s, 100.0 * mfu);
@@ -270,6 +310,24 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       if (!metrics) throw io_error_errno("cannot write", metrics_path.string());
     }
     std::fflush(stdout);
+    // Checkpoint: every --save-every steps, at the end, at --stop-after, on a signal.
+    const int sig = StopSignals::received(c, step);
+    const bool stop = sig != 0 || step + 1 == o.stop_after;
+    if (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last))) {
+      result.last_checkpoint =
+          ckpt_save(save_opts, step + 1,
+                    pretrain_ckpt_meta(o, cfg, world, step + 1, ckpt_adam_steps(opt.get(), dp.get()), reader),
+                    ckpt_rank_tensors(m, opt.get(), dp.get(), rank), c);
+      if (writer) log_info("train: checkpoint ", result.last_checkpoint);
+    }
+    if (stop) {
+      result.stop_signal = sig;
+      if (writer)
+        log_info("train: stopped after step ", step + 1,
+                 sig ? str(" on signal ", sig) : std::string(" (--stop-after)"),
+                 "; continue with --resume");
+      break;
+    }
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   if (writer) {
@@ -284,6 +342,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
+  const StopSignals signals;  // SIGINT/SIGTERM: finish the step, save, return
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());
   if (!mpi && o.ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
