@@ -88,8 +88,15 @@ std::int64_t pretrain_ckpt_apply(const Checkpoint& ck, const PretrainOptions& o,
         ranks.at(static_cast<std::size_t>(rank) < ranks.size() ? static_cast<std::size_t>(rank) : 0);
     reader.set_position({mine.at("shard").get<std::size_t>(), mine.at("offset").get<std::uint64_t>()});
     const nlohmann::json now = train_settings(o), then = j.at("train");
+    // Rows per step (batch × grad_accum) must match for an exact continuation; how
+    // they are split into micro-batches and ranks may change (resharding).
+    const std::int64_t rows_then = then.at("batch").get<std::int64_t>() * then.at("grad_accum").get<std::int64_t>();
+    if (rows_then != static_cast<std::int64_t>(o.batch) * o.grad_accum && rank == 0)
+      log_warn("resume: ", rows_then, " rows per step (batch × grad_accum) in the checkpoint, now ",
+               o.batch * o.grad_accum, " (the run will not match an uninterrupted one)");
     for (const auto& [key, value] : now.items())
-      if (key != "steps" && then.contains(key) && then[key] != value && rank == 0)
+      if (key != "steps" && key != "batch" && key != "grad_accum" && then.contains(key) &&
+          then[key] != value && rank == 0)
         log_warn("resume: ", key, " was ", then[key].dump(), " in the checkpoint, now ", value.dump(),
                  " (the run will not match an uninterrupted one)");
     if (rank == 0)
