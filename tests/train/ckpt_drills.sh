@@ -48,7 +48,7 @@ mpi_bitwise)
 mpi_kill)
   out=$(timeout -k 5 60 "${launcher[@]}" "$weft" train "${args[@]}" --steps 20 --save-every 5 --comm-timeout 2 \
     --test-fault kill --test-fault-rank 1 --test-fault-step 13 --out "$work/run" 2>&1); rc=$?
-  echo "$out" | tail -5
+  echo "$out" | grep -vE "^\[r[0-9]\] train: (model|2 data)" | tail -12
   ((rc != 0)) || fail "the job survived a killed rank"
   grep -qE "process rank 1 .*signal 9|rank 1 has not arrived" <<<"$out" || fail "the error does not name rank 1"
   [[ $(cat "$work/run/ckpt/latest") == step_10 ]] || fail "latest is not step_10"

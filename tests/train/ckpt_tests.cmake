@@ -13,8 +13,8 @@ add_test(NAME ckpt_tmpfs_full COMMAND ${ckpt_drill} tmpfs ${dp_dir}/ckpt_tmpfs
 set_tests_properties(ckpt_tmpfs_full PROPERTIES SKIP_RETURN_CODE 77)
 if(WEFT_HAVE_MPI)
   # The kill drill uses dp_setup's d4 arguments so that ref_n2 is its reference.
-  list(REMOVE_ITEM dp_common --steps 20)
   set(ckpt_dp_args ${dp_common} --batch 4)
+  list(REMOVE_ITEM ckpt_dp_args train --steps 20)
   add_test(NAME ckpt_mpi_bitwise COMMAND ${ckpt_drill} mpi_bitwise ${dp_dir}/ckpt_mpi_bitwise
            $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> ${dp_mpirun} -np 2 -- ${ckpt_args})
   add_test(NAME ckpt_mpi_kill COMMAND ${ckpt_drill} mpi_kill ${dp_dir}/ckpt_mpi_kill
