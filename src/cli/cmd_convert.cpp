@@ -10,9 +10,11 @@ namespace {
 
 std::function<int()> setup_convert(CLI::App& app) {
   auto o = std::make_shared<weft::train::ConvertOptions>();
-  app.add_option("input", o->input, "weft checkpoint (run dir, ckpt dir or ckpt/step_N) or llm.c .bin")
+  app.add_option("input", o->input,
+                 "weft checkpoint (run dir, ckpt dir or ckpt/step_N) or llm.c .bin")
       ->required();
-  app.add_option("output", o->output, "output file (llmc) or directory (safetensors, weft)")->required();
+  app.add_option("output", o->output, "output file (llmc) or directory (safetensors, weft)")
+      ->required();
   app.add_option("--to", o->to, "llmc | safetensors (Hugging Face GPT-2 + config.json) | weft")
       ->required();
   app.add_flag("--overwrite", o->overwrite, "replace an existing output");
@@ -22,7 +24,8 @@ std::function<int()> setup_convert(CLI::App& app) {
   };
 }
 
-WEFT_COMMAND("convert", "Convert model weights: weft checkpoint, llm.c .bin, Hugging Face safetensors", 310,
+WEFT_COMMAND("convert",
+             "Convert model weights: weft checkpoint, llm.c .bin, Hugging Face safetensors", 310,
              setup_convert);
 
 }  // namespace

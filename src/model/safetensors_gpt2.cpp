@@ -28,7 +28,9 @@ std::vector<float> transposed(const float* src, long rows, long cols) {
   return out;
 }
 
-std::vector<float> copy(const float* src, long n) { return {src, src + n}; }
+std::vector<float> copy(const float* src, long n) {
+  return {src, src + n};
+}
 
 std::vector<HfTensor> hf_tensors(const GptConfig& cfg, const float* params) {
   const ParamLayout layout(cfg);
@@ -41,7 +43,8 @@ std::vector<HfTensor> hf_tensors(const GptConfig& cfg, const float* params) {
     const std::string h = "transformer.h." + std::to_string(l) + ".";
     out.push_back({h + "ln_1.weight", {C}, copy(p.ln1w + l * C, C)});
     out.push_back({h + "ln_1.bias", {C}, copy(p.ln1b + l * C, C)});
-    out.push_back({h + "attn.c_attn.weight", {C, 3 * C}, transposed(p.qkvw + l * 3 * C * C, 3 * C, C)});
+    out.push_back(
+        {h + "attn.c_attn.weight", {C, 3 * C}, transposed(p.qkvw + l * 3 * C * C, 3 * C, C)});
     out.push_back({h + "attn.c_attn.bias", {3 * C}, copy(p.qkvb + l * 3 * C, 3 * C)});
     out.push_back({h + "attn.c_proj.weight", {C, C}, transposed(p.attprojw + l * C * C, C, C)});
     out.push_back({h + "attn.c_proj.bias", {C}, copy(p.attprojb + l * C, C)});
@@ -49,7 +52,8 @@ std::vector<HfTensor> hf_tensors(const GptConfig& cfg, const float* params) {
     out.push_back({h + "ln_2.bias", {C}, copy(p.ln2b + l * C, C)});
     out.push_back({h + "mlp.c_fc.weight", {C, 4 * C}, transposed(p.fcw + l * 4 * C * C, 4 * C, C)});
     out.push_back({h + "mlp.c_fc.bias", {4 * C}, copy(p.fcb + l * 4 * C, 4 * C)});
-    out.push_back({h + "mlp.c_proj.weight", {4 * C, C}, transposed(p.fcprojw + l * 4 * C * C, C, 4 * C)});
+    out.push_back(
+        {h + "mlp.c_proj.weight", {4 * C, C}, transposed(p.fcprojw + l * 4 * C * C, C, 4 * C)});
     out.push_back({h + "mlp.c_proj.bias", {C}, copy(p.fcprojb + l * C, C)});
   }
   out.push_back({"transformer.ln_f.weight", {C}, copy(p.lnfw, C)});
@@ -82,28 +86,28 @@ void safetensors_save_gpt2(const std::string& out_dir, const GptConfig& cfg, con
   w.write(text.data(), text.size());
   for (const HfTensor& t : tensors) w.write(t.data.data(), t.data.size() * sizeof(float));
   w.commit();
-  const nlohmann::json config = {
-      {"architectures", {"GPT2LMHeadModel"}},
-      {"model_type", "gpt2"},
-      {"vocab_size", cfg.vocab},
-      {"n_positions", cfg.max_seq},
-      {"n_ctx", cfg.max_seq},
-      {"n_embd", cfg.n_embd},
-      {"n_layer", cfg.n_layer},
-      {"n_head", cfg.n_head},
-      {"n_inner", nullptr},
-      {"activation_function", "gelu_new"},  // GELU, tanh approximation
-      {"layer_norm_epsilon", 1e-5},
-      {"resid_pdrop", 0.0},
-      {"embd_pdrop", 0.0},
-      {"attn_pdrop", 0.0},
-      {"initializer_range", 0.02},
-      {"tie_word_embeddings", true},
-      {"bos_token_id", cfg.vocab - 1},
-      {"eos_token_id", cfg.vocab - 1},
-      {"torch_dtype", "float32"}};
+  const nlohmann::json config = {{"architectures", {"GPT2LMHeadModel"}},
+                                 {"model_type", "gpt2"},
+                                 {"vocab_size", cfg.vocab},
+                                 {"n_positions", cfg.max_seq},
+                                 {"n_ctx", cfg.max_seq},
+                                 {"n_embd", cfg.n_embd},
+                                 {"n_layer", cfg.n_layer},
+                                 {"n_head", cfg.n_head},
+                                 {"n_inner", nullptr},
+                                 {"activation_function", "gelu_new"},  // GELU, tanh approximation
+                                 {"layer_norm_epsilon", 1e-5},
+                                 {"resid_pdrop", 0.0},
+                                 {"embd_pdrop", 0.0},
+                                 {"attn_pdrop", 0.0},
+                                 {"initializer_range", 0.02},
+                                 {"tie_word_embeddings", true},
+                                 {"bos_token_id", cfg.vocab - 1},
+                                 {"eos_token_id", cfg.vocab - 1},
+                                 {"torch_dtype", "float32"}};
   const std::string ctext = config.dump(2) + "\n";
-  file_write_atomic((std::filesystem::path(out_dir) / "config.json").string(), ctext.data(), ctext.size());
+  file_write_atomic((std::filesystem::path(out_dir) / "config.json").string(), ctext.data(),
+                    ctext.size());
 }
 
 }  // namespace weft::model

@@ -14,6 +14,7 @@ namespace weft::model {
 
 // Writes OUT_DIR/model.safetensors and OUT_DIR/config.json (atomically; OUT_DIR is
 // created). params: config.num_params() floats in ParamLayout order.
-void safetensors_save_gpt2(const std::string& out_dir, const GptConfig& config, const float* params);
+void safetensors_save_gpt2(const std::string& out_dir, const GptConfig& config,
+                           const float* params);
 
 }  // namespace weft::model

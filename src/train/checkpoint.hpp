@@ -61,8 +61,8 @@ std::string ckpt_save(const CkptSaveOptions& options, std::int64_t step, nlohman
 
 struct Checkpoint {
   std::string dir;
-  nlohmann::json meta;               // checkpoint.json
-  std::vector<CkptRankFile> files;   // indexes of every rank file
+  nlohmann::json meta;              // checkpoint.json
+  std::vector<CkptRankFile> files;  // indexes of every rank file
 };
 
 // A step directory from `path`: a step directory itself, or a directory holding
@@ -81,8 +81,7 @@ struct CkptFullState {
 };
 // Assembles params (and the AdamW moments when `optimizer`) from every rank file;
 // each tensor must be covered exactly once (else kInput naming tensor and range).
-CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout,
-                            bool optimizer);
+CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout, bool optimizer);
 // Puts the full moments into this rank's optimizer state (opt, or dp's ZeRO shard).
 void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt,
                             parallel::DataParallel* dp);

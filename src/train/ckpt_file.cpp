@@ -17,7 +17,9 @@ namespace {
 
 constexpr std::uint64_t kAlign = 64;  // the data block starts on a 64-byte boundary
 
-std::uint64_t round_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+std::uint64_t round_up(std::uint64_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 // Streams bytes into the atomic writer and the hash; fails like a full disk after
 // `limit` bytes when limit >= 0.
@@ -96,7 +98,8 @@ CkptRankFile ckpt_read_rank_index(const std::string& path) {
   in.read(reinterpret_cast<char*>(head), sizeof(head));
   in.read(reinterpret_cast<char*>(&len), sizeof(len));
   if (!in) throw bad("shorter than its 24-byte header");
-  if (std::memcmp(magic, kCkptFileMagic, 8) != 0) throw bad("bad magic (not a weft checkpoint file)");
+  if (std::memcmp(magic, kCkptFileMagic, 8) != 0)
+    throw bad("bad magic (not a weft checkpoint file)");
   if (head[0] != kCkptFileVersion)
     throw bad(str("version ", head[0], " (this weft reads version ", kCkptFileVersion, ")"));
   const std::uint64_t file_size = std::filesystem::file_size(path);
@@ -142,7 +145,8 @@ void ckpt_read_tensor(const CkptRankFile& f, const CkptTensor& t, float* global)
   for (const CkptRange& r : t.ranges) {
     in.read(reinterpret_cast<char*>(global + r.start),
             static_cast<std::streamsize>(r.count * sizeof(float)));
-    if (!in) throw input_error(str("checkpoint rank file ", f.path, ": truncated in tensor ", t.name));
+    if (!in)
+      throw input_error(str("checkpoint rank file ", f.path, ": truncated in tensor ", t.name));
   }
 }
 

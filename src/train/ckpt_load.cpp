@@ -52,9 +52,10 @@ std::string ckpt_resolve(const std::string& path) {
       throw input_error(str((root / "latest").string(), ": does not name a step directory"));
     return (root / name).string();
   }
-  throw input_error(str("no checkpoint at '", path, "': expected a step directory with checkpoint.json, ",
-                        "or a run directory with ckpt/latest"),
-                    "train with --save-every N (or stop with Ctrl-C) to write checkpoints");
+  throw input_error(
+      str("no checkpoint at '", path, "': expected a step directory with checkpoint.json, ",
+          "or a run directory with ckpt/latest"),
+      "train with --save-every N (or stop with Ctrl-C) to write checkpoints");
 }
 
 Checkpoint ckpt_open(const std::string& step_dir) {
@@ -78,18 +79,21 @@ Checkpoint ckpt_open(const std::string& step_dir) {
                 "its json_sha256 does not match its content: edited by hand or damaged");
     for (const auto& f : ck.meta.at("files")) {
       const std::string name = f.at("path").get<std::string>();
-      if (name.find('/') != std::string::npos) throw bad("checkpoint.json", str("file path '", name, "'"));
+      if (name.find('/') != std::string::npos)
+        throw bad("checkpoint.json", str("file path '", name, "'"));
       const fs::path p = fs::path(step_dir) / name;
       if (!fs::exists(p)) throw bad(name, "missing (checkpoint.json lists it)");
       const auto want = f.at("bytes").get<std::uint64_t>();
       const auto have = fs::file_size(p);
       if (have != want)
-        throw bad(name, str("is ", have, " bytes, checkpoint.json says ", want, ": truncated or replaced"));
+        throw bad(name, str("is ", have, " bytes, checkpoint.json says ", want,
+                            ": truncated or replaced"));
       if (file_sha256(p.string()) != f.at("sha256").get<std::string>())
         throw bad(name, "SHA-256 does not match checkpoint.json: the file is damaged");
       ck.files.push_back(ckpt_read_rank_index(p.string()));
       if (ck.files.back().rank != f.at("rank").get<int>())
-        throw bad(name, str("holds rank ", ck.files.back().rank, ", checkpoint.json says ", f.at("rank").dump()));
+        throw bad(name, str("holds rank ", ck.files.back().rank, ", checkpoint.json says ",
+                            f.at("rank").dump()));
     }
   } catch (const nlohmann::json::exception& e) {
     throw bad("checkpoint.json", str("malformed: ", e.what()));
@@ -115,7 +119,8 @@ model::GptConfig ckpt_model_config(const Checkpoint& ck) {
   return c;
 }
 
-CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout, bool optimizer) {
+CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout,
+                            bool optimizer) {
   CkptFullState s;
   s.params.allocate(layout.total());
   if (optimizer) {
@@ -142,7 +147,8 @@ CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layo
           ckpt_read_tensor(f, ct, base + t.offset);
           seen.insert(seen.end(), ct.ranges.begin(), ct.ranges.end());
         }
-      std::sort(seen.begin(), seen.end(), [](const CkptRange& a, const CkptRange& b) { return a.start < b.start; });
+      std::sort(seen.begin(), seen.end(),
+                [](const CkptRange& a, const CkptRange& b) { return a.start < b.start; });
       std::uint64_t at = 0;
       bool tiled = true;
       for (const CkptRange& r : seen) {
@@ -153,9 +159,10 @@ CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layo
         at += r.count;
       }
       if (!tiled || at != t.size)
-        throw input_error(str("checkpoint ", ck.dir, ": tensor ", name, " is not covered exactly once by ",
-                              "the rank files (first gap or overlap at element ", at, " of ", t.size, ")"),
-                          kHint);
+        throw input_error(
+            str("checkpoint ", ck.dir, ": tensor ", name, " is not covered exactly once by ",
+                "the rank files (first gap or overlap at element ", at, " of ", t.size, ")"),
+            kHint);
     }
   return s;
 }

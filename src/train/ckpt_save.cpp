@@ -74,7 +74,9 @@ void finish_on_rank0(const CkptSaveOptions& o, const fs::path& root, const fs::p
     if (ec) throw io_error(str("cannot move aside ", final_dir.string(), ": ", ec.message()));
   }
   fs::rename(tmp, final_dir, ec);
-  if (ec) throw io_error(str("cannot rename ", tmp.string(), " to ", final_dir.string(), ": ", ec.message()));
+  if (ec)
+    throw io_error(
+        str("cannot rename ", tmp.string(), " to ", final_dir.string(), ": ", ec.message()));
   fsync_dir(root);
   fs::remove_all(old, ec);
   const std::string latest = final_dir.filename().string() + "\n";
@@ -96,9 +98,9 @@ std::string ckpt_save(const CkptSaveOptions& o, std::int64_t step, nlohmann::jso
   const std::string name = str("step_", step);
   const fs::path tmp = root / str(".tmp_", name), final_dir = root / name;
   auto fail = [&](const std::string& why) {
-    return io_error(str("checkpoint ", final_dir.string(), " was NOT saved: ", why, "; ",
-                        previous_note(root)),
-                    "free disk space (or fix the error) and resume with --resume");
+    return io_error(
+        str("checkpoint ", final_dir.string(), " was NOT saved: ", why, "; ", previous_note(root)),
+        "free disk space (or fix the error) and resume with --resume");
   };
 
   // 1. Rank 0 makes a fresh temporary directory (a stale one is a crashed save).

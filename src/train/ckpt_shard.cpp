@@ -21,7 +21,8 @@ std::vector<Piece> owned_pieces(const model::GptModel& m, const parallel::DataPa
                                 int rank) {
   std::vector<Piece> out;
   if (dp == nullptr) {
-    for (const model::ParamTensor& t : m.layout().tensors()) out.push_back({t.offset, t.size, t.offset});
+    for (const model::ParamTensor& t : m.layout().tensors())
+      out.push_back({t.offset, t.size, t.offset});
     return out;
   }
   const parallel::DpPlan& plan = dp->plan();
@@ -55,7 +56,8 @@ std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* op
   const model::ParamLayout& layout = m.layout();
   const bool sharded_opt = dp != nullptr && dp->zero() >= 1;
   WEFT_CHECK(sharded_opt || opt != nullptr, "checkpoint without an optimizer");
-  const float* mom[2] = {sharded_opt ? dp->shard_m() : opt->m(), sharded_opt ? dp->shard_v() : opt->v()};
+  const float* mom[2] = {sharded_opt ? dp->shard_m() : opt->m(),
+                         sharded_opt ? dp->shard_v() : opt->v()};
   // group 0 = params, 1 = adam_m, 2 = adam_v; per tensor index.
   std::vector<CkptTensor> out(3 * model::kNumParamTensors);
   const char* groups[3] = {"params/", "adam_m/", "adam_v/"};
@@ -80,8 +82,9 @@ std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* op
   for (CkptTensor& ct : out) {  // ascending ranges (the plan walks backward order)
     std::vector<std::size_t> idx(ct.ranges.size());
     for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
-    std::sort(idx.begin(), idx.end(),
-              [&](std::size_t a, std::size_t b) { return ct.ranges[a].start < ct.ranges[b].start; });
+    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+      return ct.ranges[a].start < ct.ranges[b].start;
+    });
     std::vector<CkptRange> r;
     std::vector<const float*> s;
     for (std::size_t k : idx) {

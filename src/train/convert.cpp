@@ -31,9 +31,13 @@ std::string save_weft(const std::string& out, const LoadedWeights& w) {
                          {"stage", "import"},
                          {"step", 0},
                          {"source", w.source},
-                         {"model", {{"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_embd", c.n_embd},
-                                    {"vocab", c.vocab}, {"padded_vocab", c.padded_vocab},
-                                    {"max_seq", c.max_seq}}},
+                         {"model",
+                          {{"n_layer", c.n_layer},
+                           {"n_head", c.n_head},
+                           {"n_embd", c.n_embd},
+                           {"vocab", c.vocab},
+                           {"padded_vocab", c.padded_vocab},
+                           {"max_seq", c.max_seq}}},
                          {"layout", {{"dp", 1}, {"tp", 1}, {"pp", 1}, {"zero", 0}}}};
   CkptSaveOptions o;
   o.run_dir = out;

@@ -27,7 +27,8 @@ std::string describe_param_offset(const model::ParamLayout& layout, std::size_t 
     if (offset < t.offset || offset >= t.offset + t.size) continue;
     const std::size_t local = offset - t.offset;
     if (!t.per_layer) return str(t.name, " (element ", local, ")");
-    return str(t.name, " (layer ", local / t.layer_size(), ", element ", local % t.layer_size(), ")");
+    return str(t.name, " (layer ", local / t.layer_size(), ", element ", local % t.layer_size(),
+               ")");
   }
   return str("offset ", offset);
 }
@@ -49,7 +50,8 @@ std::string nonfinite_report(const model::GptModel& m, parallel::DataParallel* d
   if (dp != nullptr)
     dp->comm().all_reduce(std::span<std::int64_t>(&first, 1), comm::ReduceOp::kMin,
                           "non-finite gradient search");
-  std::string out = std::isfinite(loss) ? str("loss is finite (", loss, ")") : str("loss is ", loss);
+  std::string out =
+      std::isfinite(loss) ? str("loss is finite (", loss, ")") : str("loss is ", loss);
   if (first == kNone) return out + "; every gradient is finite";
   return str(out, "; first non-finite gradient: ",
              describe_param_offset(m.layout(), static_cast<std::size_t>(first)));

@@ -19,19 +19,28 @@ namespace {
 // Set by the signal handler (async-signal-safe); the one mutable global here, as a
 // handler can reach nothing else.
 std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal.store(sig);
+}
 
 nlohmann::json train_settings(const PretrainOptions& o) {
-  return {{"batch", o.batch},       {"seq", o.seq},           {"grad_accum", o.grad_accum},
-          {"lr", o.lr},             {"warmup", o.warmup},     {"min_lr_frac", o.min_lr_frac},
-          {"weight_decay", o.weight_decay}, {"grad_clip", o.grad_clip}, {"steps", o.steps},
-          {"seed", o.seed},         {"precision", o.precision}};
+  return {{"batch", o.batch},
+          {"seq", o.seq},
+          {"grad_accum", o.grad_accum},
+          {"lr", o.lr},
+          {"warmup", o.warmup},
+          {"min_lr_frac", o.min_lr_frac},
+          {"weight_decay", o.weight_decay},
+          {"grad_clip", o.grad_clip},
+          {"steps", o.steps},
+          {"seed", o.seed},
+          {"precision", o.precision}};
 }
 
 }  // namespace
 
-nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg,
-                                  int world, std::int64_t step, std::int64_t adam_steps,
+nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int world,
+                                  std::int64_t step, std::int64_t adam_steps,
                                   const data::ShardReaderSimple& reader) {
   nlohmann::json shards = nlohmann::json::array();
   std::error_code ec;
@@ -40,7 +49,9 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
   const data::ShardReaderSimple::Position pos = reader.position();
   nlohmann::json ranks = nlohmann::json::array();
   for (int r = 0; r < world; ++r)
-    ranks.push_back({{"rank", r}, {"shard", pos.shard}, {"offset", pos.offset},
+    ranks.push_back({{"rank", r},
+                     {"shard", pos.shard},
+                     {"offset", pos.offset},
                      {"rows", {r * (o.batch / world), (r + 1) * (o.batch / world)}}});
   return {{"format", "weft-checkpoint"},
           {"version", kCkptVersion},
@@ -48,9 +59,13 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
           {"step", step},
           {"adam_steps", adam_steps},
           {"tokens_seen", static_cast<std::int64_t>(step) * o.batch * o.seq * o.grad_accum},
-          {"model", {{"n_layer", cfg.n_layer}, {"n_head", cfg.n_head}, {"n_embd", cfg.n_embd},
-                     {"vocab", cfg.vocab}, {"padded_vocab", cfg.padded_vocab},
-                     {"max_seq", cfg.max_seq}}},
+          {"model",
+           {{"n_layer", cfg.n_layer},
+            {"n_head", cfg.n_head},
+            {"n_embd", cfg.n_embd},
+            {"vocab", cfg.vocab},
+            {"padded_vocab", cfg.padded_vocab},
+            {"max_seq", cfg.max_seq}}},
           {"layout", {{"dp", world}, {"tp", 1}, {"pp", 1}, {"zero", world > 1 ? o.zero : 0}}},
           {"train", train_settings(o)},
           {"data", {{"reader", "sequential"}, {"shards", shards}, {"ranks", ranks}}},
@@ -80,25 +95,28 @@ std::int64_t pretrain_ckpt_apply(const Checkpoint& ck, const PretrainOptions& o,
       const std::string& s = reader.shards()[i];
       if (shards[i].at("name").get<std::string>() != fs::path(s).filename().string() ||
           shards[i].at("bytes").get<std::uintmax_t>() != fs::file_size(s, ec))
-        throw bad(str("training shard ", i, " differs (checkpoint: ", shards[i].dump(), ", now: ", s, ")"));
+        throw bad(str("training shard ", i, " differs (checkpoint: ", shards[i].dump(),
+                      ", now: ", s, ")"));
     }
     const nlohmann::json& ranks = j.at("data").at("ranks");
     // Every rank of the writer held the same position; a new layout takes rank 0's.
-    const nlohmann::json& mine =
-        ranks.at(static_cast<std::size_t>(rank) < ranks.size() ? static_cast<std::size_t>(rank) : 0);
-    reader.set_position({mine.at("shard").get<std::size_t>(), mine.at("offset").get<std::uint64_t>()});
+    const nlohmann::json& mine = ranks.at(
+        static_cast<std::size_t>(rank) < ranks.size() ? static_cast<std::size_t>(rank) : 0);
+    reader.set_position(
+        {mine.at("shard").get<std::size_t>(), mine.at("offset").get<std::uint64_t>()});
     const nlohmann::json now = train_settings(o), then = j.at("train");
     // Rows per step (batch × grad_accum) must match for an exact continuation; how
     // they are split into micro-batches and ranks may change (resharding).
-    const std::int64_t rows_then = then.at("batch").get<std::int64_t>() * then.at("grad_accum").get<std::int64_t>();
+    const std::int64_t rows_then =
+        then.at("batch").get<std::int64_t>() * then.at("grad_accum").get<std::int64_t>();
     if (rows_then != static_cast<std::int64_t>(o.batch) * o.grad_accum && rank == 0)
       log_warn("resume: ", rows_then, " rows per step (batch × grad_accum) in the checkpoint, now ",
                o.batch * o.grad_accum, " (the run will not match an uninterrupted one)");
     for (const auto& [key, value] : now.items())
       if (key != "steps" && key != "batch" && key != "grad_accum" && then.contains(key) &&
           then[key] != value && rank == 0)
-        log_warn("resume: ", key, " was ", then[key].dump(), " in the checkpoint, now ", value.dump(),
-                 " (the run will not match an uninterrupted one)");
+        log_warn("resume: ", key, " was ", then[key].dump(), " in the checkpoint, now ",
+                 value.dump(), " (the run will not match an uninterrupted one)");
     if (rank == 0)
       log_info("resume: ", ck.dir, " (step ", step, ", layout ", j.at("layout").dump(),
                ") → continuing at step ", step + 1, " of ", o.steps);
@@ -138,7 +156,8 @@ StopSignals::~StopSignals() {
 int StopSignals::received(comm::Communicator* c, int step) {
   std::int64_t sig = g_stop_signal.load();
   if (c != nullptr)
-    c->all_reduce(std::span<std::int64_t>(&sig, 1), comm::ReduceOp::kMax, str("step ", step + 1, " stop check"));
+    c->all_reduce(std::span<std::int64_t>(&sig, 1), comm::ReduceOp::kMax,
+                  str("step ", step + 1, " stop check"));
   return static_cast<int>(sig);
 }
 

@@ -35,7 +35,8 @@ std::string data_file() {
     std::vector<std::uint16_t> pattern(97), tokens(40000);
     for (auto& t : pattern) t = static_cast<std::uint16_t>(rng.below(128));
     for (std::size_t i = 0; i < tokens.size(); ++i)
-      tokens[i] = rng.uniform() < 0.7 ? pattern[i % 97] : static_cast<std::uint16_t>(rng.below(128));
+      tokens[i] =
+          rng.uniform() < 0.7 ? pattern[i % 97] : static_cast<std::uint16_t>(rng.below(128));
     data::shard_write(p.string(), tokens);
   }
   return p.string();
@@ -77,7 +78,8 @@ std::vector<float> final_params(const std::string& run) {
 
 double max_rel(const std::vector<double>& a, const std::vector<double>& b) {
   double w = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) w = std::max(w, std::abs(a[i] - b[i]) / std::abs(b[i]));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    w = std::max(w, std::abs(a[i] - b[i]) / std::abs(b[i]));
   return w;
 }
 
@@ -108,11 +110,14 @@ void expect_bitwise_resume(const train::PretrainOptions& base, const std::string
   // metrics.jsonl: one line per step 1..40 once.
   std::ifstream in(first.out + "/metrics.jsonl");
   int n = 0;
-  for (std::string line; std::getline(in, line);) EXPECT_EQ(nlohmann::json::parse(line)["step"], ++n);
+  for (std::string line; std::getline(in, line);)
+    EXPECT_EQ(nlohmann::json::parse(line)["step"], ++n);
   EXPECT_EQ(n, 40);
 }
 
-TEST(CheckpointResume, OneRankBitwise) { expect_bitwise_resume(tiny("weft_ckpt_r1"), "r1"); }
+TEST(CheckpointResume, OneRankBitwise) {
+  expect_bitwise_resume(tiny("weft_ckpt_r1"), "r1");
+}
 
 TEST(CheckpointResume, Dp2Zero1ThreadsBitwise) {
   expect_bitwise_resume(dp(tiny("weft_ckpt_dp2z1"), 1), "dp2z1");
@@ -292,7 +297,8 @@ TEST(CheckpointNan, StopNamesStepAndTensor) {
     msg = e.what();
   }
   EXPECT_NE(msg.find("step 5: loss is finite"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("first non-finite gradient: fcw (layer 1, element 0)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("first non-finite gradient: fcw (layer 1, element 0)"), std::string::npos)
+      << msg;
 }
 
 TEST(CheckpointNan, SkipLeavesTheStepOut) {

@@ -76,7 +76,8 @@ TEST(Convert, ShardedTrainingCheckpointToLlmc) {
   train::pretrain(o);
   const std::string out = tmp("weft_convert_run.bin");
   train::convert_model({o.out, out, "llmc", false});
-  const model::LlmcModel a = model::llmc_load_model(o.out + "/model.bin"), b = model::llmc_load_model(out);
+  const model::LlmcModel a = model::llmc_load_model(o.out + "/model.bin"),
+                         b = model::llmc_load_model(out);
   EXPECT_EQ(std::vector<float>(a.params.begin(), a.params.end()),
             std::vector<float>(b.params.begin(), b.params.end()));
 }
