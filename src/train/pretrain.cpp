@@ -256,7 +256,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
     if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
-    if (ck) metrics_keep_until(metrics_path.string(), start_step);
+    if (ck)
+      metrics_keep_until(metrics_path.string(), start_step);
+    else
+      ckpt_prepare_fresh_run(o.out, o.overwrite);
     metrics.open(metrics_path, ck ? std::ios::app : std::ios::trunc);
     if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   }

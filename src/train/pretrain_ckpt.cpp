@@ -126,6 +126,19 @@ std::int64_t pretrain_ckpt_apply(const Checkpoint& ck, const PretrainOptions& o,
   }
 }
 
+void ckpt_prepare_fresh_run(const std::string& run_dir, bool overwrite) {
+  const fs::path root = fs::path(run_dir) / "ckpt";
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return;
+  if (!overwrite)
+    throw config_error(
+        str(root.string(), " already holds checkpoints: refusing to start a new run over them"),
+        "continue it with --resume, or pass --overwrite to replace the run");
+  log_warn("train: --overwrite: removing the old run's checkpoints in ", root.string());
+  fs::remove_all(root, ec);
+  if (ec) throw io_error(str("cannot remove ", root.string(), ": ", ec.message()));
+}
+
 void metrics_keep_until(const std::string& path, std::int64_t step) {
   std::ifstream in(path);
   if (!in) return;  // a run that never wrote metrics

@@ -33,6 +33,10 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
 std::int64_t pretrain_ckpt_apply(const Checkpoint& ck, const PretrainOptions& o, int rank,
                                  data::ShardReaderSimple& reader);
 
+// A fresh run (no --resume) into RUN_DIR: refuses when RUN_DIR/ckpt holds
+// checkpoints, unless `overwrite` (then they are removed: the user replaces the run).
+void ckpt_prepare_fresh_run(const std::string& run_dir, bool overwrite);
+
 // Rewrites metrics.jsonl keeping only the lines of steps <= step (atomically).
 void metrics_keep_until(const std::string& path, std::int64_t step);
 
