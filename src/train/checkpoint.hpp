@@ -35,10 +35,17 @@ inline constexpr int kCkptVersion = 1;
 // ---- what one rank holds (ckpt_shard.cpp) -----------------------------------
 
 // This rank's pieces of params / adam_m / adam_v under its layout: the whole model
-// on one rank or under ZeRO-0; the DP owner pieces (ZeRO ownership, tails on rank 0)
-// otherwise. Pointers into the model, optimizer or DataParallel (kept alive by the caller).
+// on one rank or under ZeRO-0; the DP owner pieces (ZeRO ownership, tails on dp rank
+// 0) otherwise. Pointers into the model, optimizer or DataParallel (kept alive by the
+// caller). Tensor parallel (tp_comm size > 1, ZeRO-0): collective over the tp group,
+// which gathers the full tensors into `scratch`; world rank 0 writes them whole and
+// the other ranks write empty files (simple, not yet parallel I/O).
+struct CkptScratch {
+  std::vector<float> params, m, v;  // (num_params at tp = 1) each, tp > 1 only
+};
 std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* opt,
-                                          parallel::DataParallel* dp, int rank);
+                                          parallel::DataParallel* dp, comm::Communicator* tp_comm,
+                                          int rank, CkptScratch& scratch);
 // AdamW step count of whichever object holds the optimizer.
 std::int64_t ckpt_adam_steps(const AdamWOptimizer* opt, const parallel::DataParallel* dp);
 
@@ -82,9 +89,10 @@ struct CkptFullState {
 // Assembles params (and the AdamW moments when `optimizer`) from every rank file;
 // each tensor must be covered exactly once (else kInput naming tensor and range).
 CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout, bool optimizer);
-// Puts the full moments into this rank's optimizer state (opt, or dp's ZeRO shard).
-void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt,
-                            parallel::DataParallel* dp);
+// Puts the full moments into this rank's optimizer state (opt, or dp's ZeRO shard);
+// with tp.size > 1 the moments are first sliced to the tp shard (ZeRO-0 only).
+void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt, parallel::DataParallel* dp,
+                            model::TpShard tp, const model::GptConfig& config);
 
 // checkpoint.json helpers shared by save and load.
 std::string ckpt_json_checksum(nlohmann::json meta);  // SHA-256 of meta minus "json_sha256"

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "parallel/data_parallel.hpp"
+#include "parallel/tp_shard.hpp"
 #include "train/checkpoint.hpp"
 
 namespace weft::train {
@@ -49,10 +50,42 @@ int tensor_of(const model::ParamLayout& layout, std::size_t at) {
   return -1;
 }
 
+// Tensor parallel: the tp group gathers params and moments whole; world rank 0
+// writes every tensor once.
+std::vector<CkptTensor> tp_full_tensors(model::GptModel& m, AdamWOptimizer* opt,
+                                        comm::Communicator& tp_comm, int rank, CkptScratch& sc) {
+  WEFT_CHECK(opt != nullptr, "tensor parallel checkpoints need the full optimizer (ZeRO-0)");
+  const model::ParamLayout full(m.config());
+  sc.params.resize(full.total());
+  sc.m.resize(full.total());
+  sc.v.resize(full.total());
+  parallel::tp_gather_params(tp_comm, m.config(), m.params(), sc.params.data());
+  parallel::tp_gather_params(tp_comm, m.config(), opt->m(), sc.m.data());
+  parallel::tp_gather_params(tp_comm, m.config(), opt->v(), sc.v.data());
+  std::vector<CkptTensor> out;
+  if (rank != 0) return out;
+  const char* groups[3] = {"params/", "adam_m/", "adam_v/"};
+  const float* bases[3] = {sc.params.data(), sc.m.data(), sc.v.data()};
+  for (int g = 0; g < 3; ++g)
+    for (const model::ParamTensor& t : full.tensors()) {
+      CkptTensor ct;
+      ct.name = groups[g] + t.name;
+      ct.shape.assign(t.shape.begin(), t.shape.end());
+      ct.ranges.push_back({0, t.size});
+      ct.sources.push_back(bases[g] + t.offset);
+      out.push_back(std::move(ct));
+    }
+  return out;
+}
+
 }  // namespace
 
 std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* opt,
-                                          parallel::DataParallel* dp, int rank) {
+                                          parallel::DataParallel* dp, comm::Communicator* tp_comm,
+                                          int rank, CkptScratch& scratch) {
+  if (tp_comm != nullptr && tp_comm->size() > 1)
+    return tp_full_tensors(m, opt, *tp_comm, rank, scratch);
+  if (dp != nullptr) rank = dp->comm().rank();  // ownership follows the dp axis
   const model::ParamLayout& layout = m.layout();
   const bool sharded_opt = dp != nullptr && dp->zero() >= 1;
   WEFT_CHECK(sharded_opt || opt != nullptr, "checkpoint without an optimizer");
@@ -103,8 +136,15 @@ std::int64_t ckpt_adam_steps(const AdamWOptimizer* opt, const parallel::DataPara
   return opt->steps_taken();
 }
 
-void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt,
-                            parallel::DataParallel* dp) {
+void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt, parallel::DataParallel* dp,
+                            model::TpShard tp, const model::GptConfig& config) {
+  if (tp.size > 1) {
+    WEFT_CHECK(opt != nullptr, "tensor parallel resume needs the full optimizer (ZeRO-0)");
+    parallel::tp_shard_params(config, tp.size, tp.rank, s.m.data(), opt->m());
+    parallel::tp_shard_params(config, tp.size, tp.rank, s.v.data(), opt->v());
+    opt->set_steps_taken(s.adam_steps);
+    return;
+  }
   if (dp == nullptr || dp->zero() == 0) {
     WEFT_CHECK(opt != nullptr && opt->size() == s.m.size());
     std::copy(s.m.begin(), s.m.end(), opt->m());

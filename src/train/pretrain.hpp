@@ -48,6 +48,10 @@ struct PretrainOptions {
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
   double comm_timeout_s = 300;  // deadline of every collective
+  // The dp × tp × pp grid (docs/parallel.md): dp = 0 takes the ranks left over.
+  int dp = 0;
+  int tp = 1;
+  int pp = 1;
   // Checkpoints (docs/training.md "Checkpoints and resume").
   int save_every = 0;           // save RUN_DIR/ckpt/step_N every N steps (and at the end); 0 = never
   int keep = 3;                 // newest K checkpoints kept

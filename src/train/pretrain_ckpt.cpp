@@ -39,8 +39,8 @@ nlohmann::json train_settings(const PretrainOptions& o) {
 
 }  // namespace
 
-nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int world,
-                                  std::int64_t step, std::int64_t adam_steps,
+nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int dp,
+                                  int tp, std::int64_t step, std::int64_t adam_steps,
                                   const data::ShardReaderSimple& reader) {
   nlohmann::json shards = nlohmann::json::array();
   std::error_code ec;
@@ -48,11 +48,12 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
     shards.push_back({{"name", fs::path(s).filename().string()}, {"bytes", fs::file_size(s, ec)}});
   const data::ShardReaderSimple::Position pos = reader.position();
   nlohmann::json ranks = nlohmann::json::array();
+  const int world = dp * tp;  // world rank r = dp index · tp + tp index (tp fastest)
   for (int r = 0; r < world; ++r)
     ranks.push_back({{"rank", r},
                      {"shard", pos.shard},
                      {"offset", pos.offset},
-                     {"rows", {r * (o.batch / world), (r + 1) * (o.batch / world)}}});
+                     {"rows", {r / tp * (o.batch / dp), (r / tp + 1) * (o.batch / dp)}}});
   return {{"format", "weft-checkpoint"},
           {"version", kCkptVersion},
           {"stage", "pretrain"},
@@ -66,7 +67,7 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
             {"vocab", cfg.vocab},
             {"padded_vocab", cfg.padded_vocab},
             {"max_seq", cfg.max_seq}}},
-          {"layout", {{"dp", world}, {"tp", 1}, {"pp", 1}, {"zero", world > 1 ? o.zero : 0}}},
+          {"layout", {{"dp", dp}, {"tp", tp}, {"pp", 1}, {"zero", dp > 1 ? o.zero : 0}}},
           {"train", train_settings(o)},
           {"data", {{"reader", "sequential"}, {"shards", shards}, {"ranks", ranks}}},
           // The training loop draws no random numbers (no dropout; sequential data):

@@ -23,8 +23,8 @@ namespace weft::train {
 
 // checkpoint.json without "files" for a run at `step` (steps done). Every rank's
 // data position is the shared reader's (each rank reads the whole global batch).
-nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int world,
-                                  std::int64_t step, std::int64_t adam_steps,
+nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int dp,
+                                  int tp, std::int64_t step, std::int64_t adam_steps,
                                   const data::ShardReaderSimple& reader);
 
 // Checks `ck` against this run (model, data shards, global batch) and returns the

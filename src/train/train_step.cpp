@@ -63,8 +63,9 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   if (grad_hook_) grad_hook_(step, model_.grads());
   {
     ScopedTimer t(&opt);
-    s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
-                                : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+    s.grad_norm = std::sqrt(grad_sum_squares_ ? grad_sum_squares_()
+                            : dp_ ? dp_->grad_sum_squares()
+                                  : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
     s.lr = schedule_.at(step);
     if (!std::isfinite(s.loss) || !std::isfinite(s.grad_norm)) {
       // Loss and norm are global, so every rank takes the same branch.

@@ -50,6 +50,9 @@ class TrainStep {
   void set_skip_nonfinite(bool skip) { skip_nonfinite_ = skip; }
   // Test hook: called with (step, grads) once the step's gradients are final.
   void set_grad_hook(std::function<void(int, float*)> hook) { grad_hook_ = std::move(hook); }
+  // Replaces the Σ g² of the gradient norm (tensor parallel: summed over the tp
+  // group, replicated tensors once); empty = the model's (or DP's) own sum.
+  void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
   // Runs step `step` (0-based, for the schedule).
   StepStats run(int step, const BatchSource& next_batch);
 
@@ -59,6 +62,7 @@ class TrainStep {
   parallel::DataParallel* dp_ = nullptr;
   bool skip_nonfinite_ = false;
   std::function<void(int, float*)> grad_hook_;
+  std::function<double()> grad_sum_squares_;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;
