@@ -123,6 +123,33 @@ TEST(CheckpointResume, Dp2Zero1ThreadsBitwise) {
   expect_bitwise_resume(dp(tiny("weft_ckpt_dp2z1"), 1), "dp2z1");
 }
 
+TEST(CheckpointResume, Tp2ThreadsBitwise) {
+  train::PretrainOptions o = tiny("weft_ckpt_tp2");
+  o.tp = 2;
+  expect_bitwise_resume(o, "tp2");
+}
+
+// tp2 → one rank and one rank → tp2: the losses of the uninterrupted one-rank run
+// (rel 1e-5; tp2 itself differs from one rank by rounding, docs/parallel.md).
+TEST(CheckpointReshard, Tp2ToOneRankAndBack) {
+  const train::PretrainResult ref = train::pretrain(tiny("weft_ckpt_tp_ref"));
+  for (int writer_tp : {2, 1}) {
+    train::PretrainOptions w = tiny(str("weft_ckpt_tp_from", writer_tp));
+    w.tp = writer_tp;
+    w.stop_after = 20;
+    const train::PretrainResult a = train::pretrain(w);
+    train::PretrainOptions r = w;
+    r.tp = 3 - writer_tp;
+    r.stop_after = 0;
+    r.resume = "latest";
+    const train::PretrainResult b = train::pretrain(r);
+    std::vector<double> all = a.losses;
+    all.insert(all.end(), b.losses.begin(), b.losses.end());
+    ASSERT_EQ(all.size(), 40u);
+    EXPECT_LE(max_rel(all, ref.losses), 1e-5) << "written under tp" << writer_tp;
+  }
+}
+
 // The reference of a dp2 run: one rank over the same global batch as 2 micro-batches
 // (tests/train/tests.cmake says why).
 train::PretrainOptions one_rank_ref(train::PretrainOptions o) {
