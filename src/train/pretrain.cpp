@@ -188,6 +188,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     dpo.zero = o.zero;
     dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
     dpo.poison_released = o.poison;
+    dpo.release_memory = o.zero_release;
     dp = std::make_unique<parallel::DataParallel>(*c, m, dpo);
   }
   std::unique_ptr<AdamWOptimizer> opt;
