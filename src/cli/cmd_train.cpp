@@ -44,7 +44,8 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
   app.add_option("--zero-release", o->zero_release,
-                 "ZeRO-2/3: give unowned gradient/parameter pages back to the OS (true|false)")
+                 "ZeRO-2/3 memory given back to the OS: none|grads|all (all: also ZeRO-3's "
+                 "released parameters; page faults make it slow)")
       ->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.

@@ -112,7 +112,7 @@ void DataParallel::release_finished_buckets() {
 // ZeRO-2/3: after its reduce-scatter only the own pieces (and tails) of a bucket's
 // gradient are kept; the rest goes back to the OS (zero on the next touch).
 void DataParallel::release_grads(int b) {
-  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_memory)
+  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_grads)
     return;
   float* g = model_.grads();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
@@ -122,7 +122,7 @@ void DataParallel::release_grads(int b) {
 }
 
 void DataParallel::zero_grads() {
-  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_memory) {
+  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_grads) {
     model_.zero_grad();
     return;
   }
@@ -253,7 +253,7 @@ void DataParallel::poison_params(int b) {
 
 // ZeRO-3: a released unit keeps only its own pieces (and tails) in RAM.
 void DataParallel::release_params(int b) {
-  if (n_ == 1 || options_.poison_released || !options_.release_memory) return;
+  if (n_ == 1 || options_.poison_released || !options_.release_params) return;
   float* p = model_.params();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
     release_range(p, r.begin, plan_.piece_begin(r, rank_));

@@ -31,9 +31,12 @@ struct DataParallelOptions {
   // Debug: fill what a rank does not hold (ZeRO-3 released parameters, ZeRO-2
   // non-owned gradients) with NaN, so any read of it shows in the loss.
   bool poison_released = false;
-  // ZeRO-2/3: return what a rank does not own to the OS (madvise DONTNEED), so the
-  // memory saving is real; costs page faults when the pages are touched again.
-  bool release_memory = true;
+  // Return what a rank does not own to the OS (madvise DONTNEED), so the saving is
+  // real: ZeRO-2/3 gradient pieces after their reduce-scatter (cheap), ZeRO-3
+  // parameters of released units (each gather then page-faults them back in: ~3x
+  // slower steps on the 2-core VM, hence off by default).
+  bool release_grads = true;
+  bool release_params = false;
 };
 
 // Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`

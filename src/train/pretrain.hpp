@@ -47,7 +47,7 @@ struct PretrainOptions {
   std::string ranks_as;         // "threads", "mpi", or "" (mpi when launched by mpirun)
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
-  bool zero_release = true;     // ZeRO-2/3: return unowned memory to the OS (madvise)
+  std::string zero_release = "grads";  // none|grads|all: ZeRO-2/3 memory returned to the OS
   double comm_timeout_s = 300;  // deadline of every collective
   // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
   // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.

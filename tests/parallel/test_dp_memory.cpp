@@ -31,6 +31,7 @@ Measured one_step(int zero) {
     DataParallelOptions o;
     o.zero = zero;
     o.bucket_bytes = 1 << 20;
+    o.release_params = true;
     DataParallel dp(c, m, o);
     std::vector<std::int32_t> x(16), y(16);
     for (int i = 0; i < 16; ++i) {
