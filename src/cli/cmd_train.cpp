@@ -47,6 +47,10 @@ std::function<int()> setup_train(CLI::App& app) {
                  "ZeRO-2/3 memory given back to the OS: none|grads|all (all: also ZeRO-3's "
                  "released parameters; page faults make it slow)")
       ->capture_default_str();
+  app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
+  app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
+      ->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages")->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
   app.add_option("--test-fault", o->fault, "")->group("");
