@@ -71,6 +71,10 @@ if(WEFT_HAVE_MPI)
       dp_equiv(dp_mpi_np${np}_zero${z} ref_n${np} 1e-5 ${dp_mpirun} -np ${np} $<TARGET_FILE:weft> ${dp_args} --zero ${z} --test-poison)
     endforeach()
   endforeach()
+  # Rank-ordered MPI sums: 4 MPI ranks give bitwise the 4 thread-ranks' run.
+  add_test(NAME dp_mpi_np4_bitwise_threads
+           COMMAND $<TARGET_FILE:weft_dp_compare> ${dp_dir}/dp_threads_n4_zero1 ${dp_dir}/dp_mpi_np4_zero1 0 0)
+  set_tests_properties(dp_mpi_np4_bitwise_threads PROPERTIES DEPENDS "dp_threads_n4_zero1;dp_mpi_np4_zero1")
   dp_equiv(dp_mpi_np2_zero3_free ref_n2 1e-5 ${dp_mpirun} -np 2 $<TARGET_FILE:weft> ${dp_args} --zero 3 --zero-release all)
   # Faults under mpirun: a stalled rank (others time out naming rank, collective and
   # step; MPI_Abort ends the job non-zero), a killed rank, ranks started with
