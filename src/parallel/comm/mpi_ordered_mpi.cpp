@@ -118,7 +118,8 @@ class OrderedReduce final : public MpiPhases {
     if (mine == 0) return;
     const std::byte* s = scratch_->data();
     std::memcpy(out(), s, mine);
-    for (std::size_t p = 1; p < n_; ++p) reduce_accumulate(dtype_, op_, out(), s + p * mine, blk(r_));
+    for (std::size_t p = 1; p < n_; ++p)
+      reduce_accumulate(dtype_, op_, out(), s + p * mine, blk(r_));
   }
 
   // Phase 2 (all-reduce): the reduced block to every peer, theirs into place.
