@@ -3,15 +3,57 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <span>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "kernels/cpu/grad_norm.hpp"
 
 namespace weft::parallel {
+namespace {
+
+std::size_t page_size() {
+  static const auto size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+// Returns the whole pages inside p[begin, end) to the OS (they read as zero after)
+// and zeroes the partial pages at the edges, so the whole range reads as zero.
+void release_range(float* p, std::size_t begin, std::size_t end) {
+  if (end <= begin) return;
+  const std::size_t ps = page_size();
+  const auto a = reinterpret_cast<std::uintptr_t>(p + begin);
+  const auto b = reinterpret_cast<std::uintptr_t>(p + end);
+  const std::uintptr_t first = (a + ps - 1) / ps * ps, last = b / ps * ps;
+  if (last <= first || madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) {
+    std::fill(p + begin, p + end, 0.0f);
+    return;
+  }
+  std::fill(p + begin, reinterpret_cast<float*>(first), 0.0f);
+  std::fill(reinterpret_cast<float*>(last), p + end, 0.0f);
+}
+
+// Bytes of p[0, n) resident in RAM (whole pages, as the kernel counts them).
+double resident_bytes(const float* p, std::size_t n) {
+  if (n == 0) return 0.0;
+  const std::size_t ps = page_size();
+  const auto a = reinterpret_cast<std::uintptr_t>(p) / ps * ps;
+  const auto b = reinterpret_cast<std::uintptr_t>(p + n);
+  const std::size_t pages = (b - a + ps - 1) / ps;
+  std::vector<unsigned char> vec(pages);
+  if (mincore(reinterpret_cast<void*>(a), pages * ps, vec.data()) != 0) return -1.0;
+  std::size_t in = 0;
+  for (unsigned char v : vec) in += v & 1u;
+  return static_cast<double>(in * ps);
+}
+
+}  // namespace
 
 DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
                            const DataParallelOptions& options)
@@ -37,8 +79,11 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
     for (std::size_t b = 0; b < nb; ++b) {
       resident_[b] = 0;
       poison_params(static_cast<int>(b));
+      release_params(static_cast<int>(b));
     }
   }
+  if (options_.zero >= 2 && n_ > 1 && model_.grads() != nullptr)
+    for (std::size_t b = 0; b < nb; ++b) release_grads(static_cast<int>(b));
   model_.set_hooks(this);
 }
 
@@ -56,6 +101,40 @@ void DataParallel::begin_micro(bool sync) {
 
 void DataParallel::progress() {
   while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
+  release_finished_buckets();
+}
+
+void DataParallel::release_finished_buckets() {
+  while (marks_done_ < bucket_marks_.size() && bucket_marks_[marks_done_].first <= pending_done_)
+    release_grads(bucket_marks_[marks_done_++].second);
+}
+
+// ZeRO-2/3: after its reduce-scatter only the own pieces (and tails) of a bucket's
+// gradient are kept; the rest goes back to the OS (zero on the next touch).
+void DataParallel::release_grads(int b) {
+  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_grads)
+    return;
+  float* g = model_.grads();
+  for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
+    release_range(g, r.begin, plan_.piece_begin(r, rank_));
+    release_range(g, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+  }
+}
+
+void DataParallel::zero_grads() {
+  if (options_.zero < 2 || n_ == 1 || options_.poison_released || !options_.release_grads) {
+    model_.zero_grad();
+    return;
+  }
+  float* g = model_.grads();
+  for (std::size_t b = 0; b < plan_.buckets().size(); ++b) {
+    for (const DpRange& r : plan_.buckets()[b].ranges) {
+      std::fill(g + plan_.piece_begin(r, rank_), g + plan_.piece_begin(r, rank_) + plan_.piece(r),
+                0.0f);
+      std::fill(g + plan_.tail_begin(r), g + r.end, 0.0f);
+    }
+    release_grads(static_cast<int>(b));
+  }
 }
 
 void DataParallel::start_bucket_reduce(int b) {
@@ -81,15 +160,22 @@ void DataParallel::start_bucket_reduce(int b) {
 void DataParallel::grads_ready(int unit) {
   if (!sync_ || n_ == 1) return;
   const int b = plan_.bucket_of_unit(unit);
-  if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) start_bucket_reduce(b);
+  if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) {
+    start_bucket_reduce(b);
+    bucket_marks_.emplace_back(pending_.size(), b);
+  }
   progress();
 }
 
 void DataParallel::finish_grads() {
   Stopwatch sw;
   for (comm::Request& r : pending_) r.wait();
+  pending_done_ = pending_.size();
+  release_finished_buckets();
   pending_.clear();
   pending_done_ = 0;
+  bucket_marks_.clear();
+  marks_done_ = 0;
   exposed_ms_ += sw.ms();
   if (options_.poison_released && options_.zero >= 2 && n_ > 1) {
     // ZeRO-2/3 keep only the own pieces: prove nothing reads the rest.
@@ -165,6 +251,16 @@ void DataParallel::poison_params(int b) {
   }
 }
 
+// ZeRO-3: a released unit keeps only its own pieces (and tails) in RAM.
+void DataParallel::release_params(int b) {
+  if (n_ == 1 || options_.poison_released || !options_.release_params) return;
+  float* p = model_.params();
+  for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
+    release_range(p, r.begin, plan_.piece_begin(r, rank_));
+    release_range(p, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+  }
+}
+
 void DataParallel::start_gather(int b) {
   const auto ub = static_cast<std::size_t>(b);
   if (resident_[ub] || gathering_[ub]) return;
@@ -226,6 +322,7 @@ void DataParallel::params_done(int unit, model::Pass /*pass*/) {
   if (gathering_[ub]) return;  // a prefetch for the next use is already in flight
   resident_[ub] = 0;
   poison_params(b);
+  release_params(b);
 }
 
 void DataParallel::gather_all_params() {
@@ -242,6 +339,8 @@ DpMemory DataParallel::memory() const {
   m.params_alloc = m.grads_alloc = 4.0 * psi;
   m.optim_alloc = options_.zero == 0 ? 8.0 * psi : 8.0 * shard;
   m.activations = 4.0 * static_cast<double>(model_.activation_floats());
+  m.params_resident = resident_bytes(model_.params(), model_.num_params());
+  if (model_.grads() != nullptr) m.grads_resident = resident_bytes(model_.grads(), model_.num_params());
   m.params_held = 4.0 * psi;
   m.grads_held = 4.0 * psi;
   m.optim_held = m.optim_alloc;
@@ -290,7 +389,8 @@ std::string DataParallel::memory_report() const {
              m.grads_alloc * mb, "/", m.optim_alloc * mb, " MiB), activations ", m.activations * mb,
              " MiB; ZeRO formula ", m.formula * mb, " MiB",
              options_.zero == 3 ? str(" + gather buffers ", m.gather_buffers * mb, " MiB") : "",
-             ok ? " [matches]" : " [MISMATCH]");
+             ok ? " [matches]" : " [MISMATCH]", "; measured resident params ",
+             m.params_resident * mb, " MiB, grads ", m.grads_resident * mb, " MiB");
 }
 
 double DataParallel::take_exposed_ms() {

@@ -31,6 +31,12 @@ struct DataParallelOptions {
   // Debug: fill what a rank does not hold (ZeRO-3 released parameters, ZeRO-2
   // non-owned gradients) with NaN, so any read of it shows in the loss.
   bool poison_released = false;
+  // Return what a rank does not own to the OS (madvise DONTNEED), so the saving is
+  // real: ZeRO-2/3 gradient pieces after their reduce-scatter (cheap), ZeRO-3
+  // parameters of released units (each gather then page-faults them back in: ~3x
+  // slower steps on the 2-core VM, hence off by default).
+  bool release_grads = true;
+  bool release_params = false;
 };
 
 // Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`
@@ -40,6 +46,9 @@ struct DpMemory {
   double params_held = 0, grads_held = 0, optim_held = 0;
   double params_alloc = 0, grads_alloc = 0, optim_alloc = 0;
   double activations = 0;
+  // Measured (mincore): bytes of the flat parameter / gradient buffers resident
+  // in RAM now. Released ZeRO ranges are returned to the OS (madvise DONTNEED).
+  double params_resident = 0, grads_resident = 0;
   double formula = 0;         // 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N or 16Ψ/N bytes
   double gather_buffers = 0;  // ZeRO-3: two largest units (current + prefetched)
 };
@@ -54,6 +63,10 @@ class DataParallel final : public model::ModelHooks {
   comm::Communicator& comm() { return comm_; }
   const DpPlan& plan() const { return plan_; }
   void set_step(int step) { step_ = step; }
+  // Instead of model.zero_grad() at the start of a step: ZeRO-2/3 zero only the
+  // own pieces and return the rest of the gradient buffer to the OS (it reads as
+  // zero, so backward's += starts from zero without touching it first).
+  void zero_grads();
   // Before each micro-batch: only the last one (sync = true) reduces gradients.
   void begin_micro(bool sync);
   // Waits for every bucket of this step; afterwards (zero >= 1) each rank's own
@@ -88,6 +101,10 @@ class DataParallel final : public model::ModelHooks {
   void wait_gather(int b);
   void progress();
   void poison_params(int b);
+  void release_params(int b);
+  void release_grads(int b);
+  // The release of bucket b's non-owned gradient pieces once its reduce completes.
+  void release_finished_buckets();
   std::string context(const char* what, int b) const;
 
   comm::Communicator& comm_;
@@ -99,6 +116,9 @@ class DataParallel final : public model::ModelHooks {
   bool sync_ = true;
   std::vector<comm::Request> pending_;  // bucket reductions of this step, in start order
   std::size_t pending_done_ = 0;        // pending_[0..pending_done_) completed
+  // (end index in pending_, bucket): bucket's requests are pending_[..end).
+  std::vector<std::pair<std::size_t, int>> bucket_marks_;
+  std::size_t marks_done_ = 0;
   // ZeRO-3 state per bucket (= per unit).
   std::vector<std::vector<comm::Request>> gather_;  // per bucket: one per range
   std::vector<char> gathering_, resident_;

@@ -237,6 +237,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     dpo.zero = o.zero;
     dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
     dpo.poison_released = o.poison;
+    if (o.zero_release != "none" && o.zero_release != "grads" && o.zero_release != "all")
+      throw input_error(str("--zero-release '", o.zero_release, "': expected none, grads or all"));
+    dpo.release_grads = o.zero_release != "none";
+    dpo.release_params = o.zero_release == "all";
     layout->attach(m, dpo);
     dp = layout->dp();
   }

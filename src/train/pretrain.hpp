@@ -47,6 +47,7 @@ struct PretrainOptions {
   std::string ranks_as;         // "threads", "mpi", or "" (mpi when launched by mpirun)
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
+  std::string zero_release = "grads";  // none|grads|all: ZeRO-2/3 memory returned to the OS
   double comm_timeout_s = 300;  // deadline of every collective
   // The dp × tp × pp grid (docs/parallel.md): dp = 0 takes the ranks left over.
   int dp = 0;

@@ -32,7 +32,7 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   double fwd = 0.0, bwd = 0.0, opt = 0.0;
   {
     ScopedTimer t(&opt);
-    model_.zero_grad();
+    if (dp_) dp_->zero_grads(); else model_.zero_grad();  // ZeRO-2/3: own pieces only
   }
   // Each micro-batch's loss is scaled by 1/grad_accum: the gradient is the mean's.
   // Under DP every rank holds B/N of the rows (unweighted: equal token counts), so

@@ -48,8 +48,24 @@ class MpiRequest final : public RequestImpl {
         peer_(peer),
         on_complete_(std::move(on_complete)) {}
 
+  // A phased operation (rank-ordered reductions): its first phase is already posted.
+  MpiRequest(MpiCommunicator& comm, std::unique_ptr<MpiPhases> phases,
+             std::vector<MPI_Request> reqs, std::string what, std::int64_t seq)
+      : comm_(comm),
+        req_(MPI_REQUEST_NULL),
+        what_(std::move(what)),
+        seq_(seq),
+        peer_(-1),
+        phases_(std::move(phases)),
+        reqs_(std::move(reqs)) {}
+
+  ~MpiRequest() override {
+    if (phases_ && !reqs_.empty()) phases_->leak_buffers();  // abandoned mid-flight
+  }
+
   bool test() override {
     if (comm_.shared().failed.load()) throw already_failed();
+    if (phases_) return test_phases();
     int done = 0;
     MPI_Status status;
     mpi_check(MPI_Test(&req_, &done, &status), "MPI_Test", what_);
@@ -78,6 +94,23 @@ class MpiRequest final : public RequestImpl {
     // MPI cannot cancel a collective: mark the process failed so no later call
     // waits, and leave the request to MPI_Abort at shutdown.
     comm_.shared().fail(str("rank ", comm_.rank(), " left ", what_, " unfinished"));
+  }
+
+  bool test_phases() {
+    while (true) {
+      if (!reqs_.empty()) {
+        int done = 0;
+        mpi_check(MPI_Testall(static_cast<int>(reqs_.size()), reqs_.data(), &done,
+                              MPI_STATUSES_IGNORE),
+                  "MPI_Testall", what_);
+        if (!done) return false;
+        reqs_.clear();
+      }
+      if (!phases_->next(reqs_)) {
+        phases_.reset();  // returns its scratch to the pool
+        return true;
+      }
+    }
   }
 
   void set_recv(std::size_t count, DType dtype) {
@@ -109,6 +142,8 @@ class MpiRequest final : public RequestImpl {
   std::int64_t seq_;  // collective number, or -1 for point-to-point
   int peer_;          // point-to-point peer, or -1
   std::function<void()> on_complete_;
+  std::unique_ptr<MpiPhases> phases_;  // phased operation, or null
+  std::vector<MPI_Request> reqs_;      // its current phase's requests
   bool is_recv_ = false;
   std::size_t recv_count_ = 0;
   DType recv_dtype_ = DType::kU8;
@@ -149,6 +184,7 @@ MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiShared> shared, MPI_Comm com
   MPI_Group_free(&group);
   MPI_Group_free(&world_group);
   side_ = dup_with_deadline(comm_, options.timeout, "status side channel");
+  reduce_ = dup_with_deadline(comm_, options.timeout, "reduction channel");
   std::lock_guard lock(shared_->mu);
   shared_->live.push_back(this);
 }
@@ -162,6 +198,7 @@ MpiCommunicator::~MpiCommunicator() {
   // Freeing is collective in spirit; after a failure, leave it to MPI_Abort.
   if (!shared_->failed.load()) {
     if (side_ != MPI_COMM_NULL) MPI_Comm_free(&side_);
+    if (reduce_ != MPI_COMM_NULL) MPI_Comm_free(&reduce_);
     if (comm_ != MPI_COMM_WORLD && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   }
 }
@@ -182,6 +219,14 @@ Request MpiCommunicator::make_request(MPI_Request req, std::string what, std::in
                                       std::function<void()> on_complete) {
   return Request(
       std::make_unique<MpiRequest>(*this, req, std::move(what), seq, peer, std::move(on_complete)));
+}
+
+Request MpiCommunicator::make_phased_request(std::unique_ptr<MpiPhases> phases, std::string what,
+                                            std::int64_t seq) {
+  std::vector<MPI_Request> reqs;
+  if (!phases->next(reqs)) return Request();  // nothing to exchange (one rank)
+  return Request(std::make_unique<MpiRequest>(*this, std::move(phases), std::move(reqs),
+                                              std::move(what), seq));
 }
 
 bool MpiCommunicator::poll_until(const std::function<bool()>& test, Clock::time_point deadline) {
@@ -207,38 +252,35 @@ bool MpiCommunicator::poll_until(const std::function<bool()>& test, Clock::time_
   }
 }
 
+// All-reduce and reduce-scatter are built from point-to-point messages
+// (mpi_ordered_mpi.cpp) rather than MPI_Iallreduce/MPI_Ireduce_scatter_block:
+// every element is summed in rank order 0, 1, ..., N-1 (bitwise the thread
+// backend's result and a single rank's gradient accumulation order, whatever N),
+// and the scratch is pooled, where Open MPI's libnbc mallocs and copies the whole
+// buffer at every call (page faults that cost a third of a d6 step; docs/parallel.md).
+int MpiCommunicator::reduce_tag(std::uint64_t seq) {
+  // Two tags per collective (one per phase); wraps well below MPI's minimum tag_ub.
+  return static_cast<int>((seq % 16000) * 2);
+}
+
 Request MpiCommunicator::iall_reduce(const void* send, void* recv, std::size_t count, DType dtype,
                                      ReduceOp op, std::string_view context) {
   std::string what;
   const auto seq = enter("all_reduce", context, &what);
-  MPI_Request req = MPI_REQUEST_NULL;
-  mpi_check(MPI_Iallreduce(send == recv ? MPI_IN_PLACE : send, recv, mpi_count(count, what),
-                           mpi_type(dtype), mpi_op(op), comm_, &req),
-            "MPI_Iallreduce", what);
-  return make_request(req, std::move(what), static_cast<std::int64_t>(seq), -1);
+  mpi_count(count, what);
+  return make_phased_request(
+      ordered_reduce(*this, send, recv, count, dtype, op, false, reduce_tag(seq)), std::move(what),
+      static_cast<std::int64_t>(seq));
 }
 
 Request MpiCommunicator::ireduce_scatter(const void* send, void* recv, std::size_t count,
                                          DType dtype, ReduceOp op, std::string_view context) {
   std::string what;
   const auto seq = enter("reduce_scatter", context, &what);
-  const std::size_t bytes = count * dtype_size(dtype);
-  const bool in_place = recv == static_cast<const std::byte*>(send) + rank_ * bytes;
-  MPI_Request req = MPI_REQUEST_NULL;
-  std::function<void()> on_complete;
-  void* target = recv;
-  if (in_place && count > 0) {
-    // MPI's in-place form puts the result at the start of the buffer, not at this
-    // rank's slice (NCCL's convention): reduce into a temporary, copy on completion.
-    auto temp = std::make_shared<AlignedBuffer<std::byte>>(bytes, false);
-    target = temp->data();
-    on_complete = [temp, recv, bytes] { std::memcpy(recv, temp->data(), bytes); };
-  }
-  mpi_check(MPI_Ireduce_scatter_block(send, target, mpi_count(count, what), mpi_type(dtype),
-                                      mpi_op(op), comm_, &req),
-            "MPI_Ireduce_scatter_block", what);
-  return make_request(req, std::move(what), static_cast<std::int64_t>(seq), -1,
-                      std::move(on_complete));
+  mpi_count(count, what);
+  return make_phased_request(
+      ordered_reduce(*this, send, recv, count, dtype, op, true, reduce_tag(seq)), std::move(what),
+      static_cast<std::int64_t>(seq));
 }
 
 Request MpiCommunicator::iall_gather(const void* send, void* recv, std::size_t count, DType dtype,

@@ -17,15 +17,41 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/aligned_buffer.hpp"
 #include "parallel/comm/communicator.hpp"
 
 namespace weft::comm::detail {
 
 class MpiCommunicator;
+
+// A collective built from point-to-point messages in phases (mpi_ordered_mpi.cpp).
+// next() is called at start and each time every request it posted completed: it
+// does the local work of the finished phase, posts the next phase's requests into
+// `reqs` and returns true, or returns false when the operation is complete.
+class MpiPhases {
+ public:
+  virtual ~MpiPhases() = default;
+  virtual bool next(std::vector<MPI_Request>& reqs) = 0;
+  // The operation is abandoned with requests in flight: keep buffers MPI may
+  // still write alive (leaked; the process is about to MPI_Abort).
+  virtual void leak_buffers() = 0;
+};
+
+// Reusable scratch buffers (64-byte aligned), so per-collective scratch does not
+// page-fault fresh memory every step. Used by the communicator's thread only.
+class ScratchPool {
+ public:
+  std::unique_ptr<AlignedBuffer<std::byte>> acquire(std::size_t bytes);
+  void release(std::unique_ptr<AlignedBuffer<std::byte>> buf);
+
+ private:
+  std::vector<std::unique_ptr<AlignedBuffer<std::byte>>> free_;
+};
 
 struct MpiShared {
   int world_rank = 0;
@@ -46,6 +72,12 @@ struct MpiShared {
 void mpi_check(int rc, const char* call, std::string_view what);
 MPI_Datatype mpi_type(DType dtype);
 MPI_Op mpi_op(ReduceOp op);
+// Starts a rank-ordered all-reduce (reduce_scatter = false: `count` elements) or
+// reduce-scatter (true: `count` elements per rank) on c.reduce_comm(); see
+// mpi_ordered_mpi.cpp. `tag` must differ between operations in flight.
+std::unique_ptr<MpiPhases> ordered_reduce(MpiCommunicator& c, const void* send, void* recv,
+                                          std::size_t count, DType dtype, ReduceOp op,
+                                          bool reduce_scatter, int tag);
 // Duplicates `comm` without blocking past the timeout (MPI_Comm_idup + polling).
 MPI_Comm dup_with_deadline(MPI_Comm comm, std::chrono::milliseconds timeout, std::string_view what);
 
@@ -78,6 +110,10 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int color, int key, std::string_view context) override;
 
   MpiShared& shared() { return *shared_; }
+  ScratchPool& scratch() { return scratch_; }
+  // The duplicate communicator carrying the point-to-point messages of the
+  // rank-ordered reductions (apart from user send/recv tags).
+  MPI_Comm reduce_comm() const { return reduce_; }
 
   // Polls `test` (which returns true when done) until the deadline, answering
   // status queries meanwhile; false on timeout.
@@ -94,10 +130,15 @@ class MpiCommunicator final : public Communicator {
   std::uint64_t enter(std::string_view name, std::string_view context, std::string* what);
   Request make_request(MPI_Request req, std::string what, std::int64_t seq, int peer,
                        std::function<void()> on_complete = {});
+  static int reduce_tag(std::uint64_t seq);
+  Request make_phased_request(std::unique_ptr<MpiPhases> phases, std::string what,
+                              std::int64_t seq);
 
   std::shared_ptr<MpiShared> shared_;
   MPI_Comm comm_;
   MPI_Comm side_ = MPI_COMM_NULL;
+  MPI_Comm reduce_ = MPI_COMM_NULL;
+  ScratchPool scratch_;
   int rank_ = 0;
   int size_ = 1;
   std::vector<int> world_ranks_;
