@@ -23,6 +23,7 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/peak_flops.hpp"
+#include "train/pretrain_gpu.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -49,6 +50,8 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  need(o.device == "cpu" || o.device == "cuda",
+       str("--device '", o.device, "': expected cpu or cuda"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -284,6 +287,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
+  if (o.device == "cuda") return pretrain_gpu(o);
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());
   if (!mpi && o.ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
