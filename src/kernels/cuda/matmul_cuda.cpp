@@ -1,7 +1,9 @@
 // cuBLASLt linear layers. See matmul.hpp.
 #include "kernels/cuda/matmul.hpp"
 
+#include <cstdint>
 #include <cstring>
+#include <utility>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -36,7 +38,16 @@ struct LtDescs {
 };
 
 // Chosen algorithms by problem (heuristics are queried once per shape).
-using AlgoKey = std::tuple<int, int, int, bool, bool, int, int, bool, bool, bool>;
+using AlgoKey = std::tuple<int, int, int, bool, bool, int, int, bool, bool, bool, std::uint32_t>;
+
+// The largest power of two (<= 256) dividing the address: cuBLASLt's heuristics assume
+// 256-byte aligned operands unless told otherwise, and per-layer views may be less.
+std::uint32_t alignment(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::uint32_t al = 256;
+  while (al > 1 && a % al != 0) al /= 2;
+  return al;
+}
 std::mutex g_algo_mutex;
 std::map<AlgoKey, cublasLtMatmulAlgo_t> g_algos;
 
@@ -62,8 +73,10 @@ void lt_gemm(CudaContext& ctx, TD* d, const TA* a, const TA* b, bool trans_a, bo
   WEFT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&s.b, ta, trans_b ? n : k, trans_b ? k : n, ldb));
   WEFT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&s.d, td, m, n, ldd));
 
+  const std::uint32_t align_a = alignment(a), align_b = alignment(b), align_d = alignment(d);
   const AlgoKey key{m, n, k, trans_a, trans_b, static_cast<int>(ta), static_cast<int>(td),
-                    bias != nullptr, beta != 0.0f, ctx.deterministic()};
+                    bias != nullptr, beta != 0.0f, ctx.deterministic(),
+                    (align_a << 20) | (align_b << 10) | align_d};
   cublasLtMatmulAlgo_t algo;
   bool have = false;
   {
@@ -79,6 +92,13 @@ void lt_gemm(CudaContext& ctx, TD* d, const TA* a, const TA* b, bool trans_a, bo
     const std::size_t ws = ctx.workspace_bytes();
     WEFT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
         s.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    const std::pair<cublasLtMatmulPreferenceAttributes_t, std::uint32_t> aligns[] = {
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_a},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_b},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_d},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_d}};
+    for (const auto& [attr, value] : aligns)
+      WEFT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(s.pref, attr, &value, sizeof value));
     if (ctx.deterministic()) {
       // Split-K with an in-place (atomic) reduction is not reproducible run to run.
       const uint32_t mask = CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE |
