@@ -9,6 +9,6 @@ namespace weft::sys {
 int cuda_runtime_version();
 // Number of CUDA devices the runtime sees (0 without a driver or GPU).
 int cuda_device_count();
-// NCCL's version as "2.27.7" (defined only in builds with NCCL: nccl_version_nccl.cpp).
+// NCCL's version as "2.28.9" (defined only in builds with NCCL: nccl_version_nccl.cpp).
 std::string nccl_library_version();
 }  // namespace weft::sys

@@ -36,7 +36,7 @@ std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, in
 // nullptr = the legacy default stream. `nccl` must come from make_nccl_communicator.
 void nccl_set_compute_stream(Communicator& nccl, void* stream);
 
-// NCCL's version as "2.27.3" (the library linked).
+// NCCL's version as "2.28.9" (the library linked).
 std::string nccl_version_string();
 
 }  // namespace weft::comm
