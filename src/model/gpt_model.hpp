@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/aligned_buffer.hpp"
+#include "kernels/cpu/classifier.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "model/activations.hpp"
 #include "model/gpt_config.hpp"
@@ -18,14 +19,24 @@
 
 namespace weft::model {
 
+// This model's place in a tensor-parallel group (Megatron-style; docs/parallel.md).
+// size 1 is the whole model; size > 1 holds the shard of every split tensor
+// (ParamLayout's TpSplit table) and the model calls the tp hooks to combine.
+struct TpShard {
+  int rank = 0;
+  int size = 1;
+};
+
 class GptModel {
  public:
   // Allocates parameters (zeroed; call init_weights or load into params()), the
   // gradient mirror when `training`, and activations for batches up to B×T.
-  GptModel(const GptConfig& config, int B, int T, bool training = true);
+  // tp: this rank's tensor-parallel shard (tp.size must divide n_head and Vp).
+  GptModel(const GptConfig& config, int B, int T, bool training = true, TpShard tp = {});
 
   const GptConfig& config() const { return config_; }
   const ParamLayout& layout() const { return layout_; }
+  const TpShard& tp() const { return tp_; }
   std::size_t num_params() const { return layout_.total(); }
   int max_batch() const { return acts_.B; }
   int max_seq() const { return acts_.T; }
@@ -40,8 +51,12 @@ class GptModel {
 
   // GPT-2 / llm.c init: weights ~ N(0, 0.02), the two residual projections
   // (attprojw, fcprojw) ~ N(0, 0.02/sqrt(2L)), biases 0, LayerNorm weights 1,
-  // padded wte rows 0. Deterministic in `seed`.
+  // padded wte rows 0. Deterministic in `seed`. tp = 1 only: a sharded model is
+  // initialised whole and sliced (parallel/tp_shard.hpp), so it starts from the
+  // same weights as one rank.
   void init_weights(std::uint64_t seed);
+  // The same init into a full (tp = 1) buffer laid out by ParamLayout(config).
+  static void init_weights_full(const GptConfig& config, std::uint64_t seed, float* params);
 
   void set_hooks(ModelHooks* hooks) { hooks_ = hooks ? hooks : &no_hooks_; }
 
@@ -54,7 +69,7 @@ class GptModel {
 
   // Forward for B×T tokens (B, T within capacity). inp (B,T) token ids; targets
   // (B,T) or nullptr; weights (B,T) 0/1 loss weights or nullptr (= all 1).
-  // Logits (B,T,Vp) stay readable in logits(). Returns the weighted mean loss, or
+  // Logits (B,T,Vp/tp: this rank's vocabulary columns) stay readable in logits(). Returns the weighted mean loss, or
   // -1 when targets is nullptr.
   float forward(const std::int32_t* inp, const std::int32_t* targets, const float* weights,
                 int B, int T);
@@ -78,6 +93,10 @@ class GptModel {
  private:
   void forward_body(const std::int32_t* inp, int B, int T);
   void check_shape(int B, int T) const;
+  // Vocab-parallel cross-entropy over the logits (phases of kernels/cpu/classifier.hpp
+  // with the tp reductions between them); with_grad leaves dlogits in the logits.
+  cpu::ClassifierLoss classifier(const std::int32_t* targets, const float* weights, int N,
+                                 bool with_grad, float grad_scale);
   // The matmuls in the precision in effect; `weight` points into params().
   void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
                       int C, int OC);
@@ -85,6 +104,7 @@ class GptModel {
                        const float* inp, const float* weight, int N, int C, int OC);
 
   GptConfig config_;
+  TpShard tp_;
   ParamLayout layout_;
   AlignedBuffer<float> params_;
   AlignedBuffer<float> grads_;
@@ -96,6 +116,7 @@ class GptModel {
   int last_B_ = 0, last_T_ = 0;
   bool backward_ready_ = false;
   double last_weight_sum_ = 0.0;
+  AlignedBuffer<double> ce_stats_;  // (3, B·T): row max | Σexp | target logit
   // bf16 mode only.
   cpu::Precision precision_ = cpu::Precision::kFp32;
   std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;

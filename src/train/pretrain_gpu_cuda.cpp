@@ -24,10 +24,10 @@ namespace weft::train {
 namespace {
 
 void check_gpu_options(const PretrainOptions& o) {
-  if (o.ranks > 1 || o.ranks_as == "mpi" || o.zero != 0)
+  if (o.ranks > 1 || o.ranks_as == "mpi" || o.zero != 0 || o.dp > 1 || o.tp > 1 || o.pp > 1)
     throw config_error("--device cuda trains on one GPU: data parallel and ZeRO over NCCL are not "
                        "wired into training yet",
-                       "drop --ranks/--ranks-as/--zero, or use --device cpu (docs/gpu.md)");
+                       "drop --ranks/--ranks-as/--zero/--dp/--tp/--pp, or use --device cpu (docs/gpu.md)");
   if (o.precision != "fp32" && o.precision != "bf16")
     throw config_error(str("--precision '", o.precision, "': expected fp32 or bf16"));
 }

@@ -90,3 +90,6 @@ endif()
 
 set_tests_properties(${dp_tests} PROPERTIES FIXTURES_REQUIRED dp_ref
                      ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 90)
+
+# Tensor parallel (issue 6).
+include(${CMAKE_CURRENT_LIST_DIR}/tp_tests.cmake)
