@@ -48,8 +48,12 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
   app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
       ->capture_default_str();
-  app.add_option("--pp", o->pp, "pipeline-parallel stages")->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages (docs/parallel.md)")->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
+  app.add_option("--schedule", o->schedule, "pipeline schedule: gpipe | 1f1b")->capture_default_str();
+  app.add_option("--micro-batches", o->micro_batches,
+                 "pipeline micro-batches per step (default: --grad-accum if > 1, else --pp)");
+  app.add_option("--trace", o->trace, "write a Chrome-trace/Perfetto JSON of every rank's spans (--pp >= 2)");
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
   app.add_option("--test-fault", o->fault, "")->group("");
   app.add_option("--test-fault-rank", o->fault_rank, "")->group("");

@@ -18,12 +18,15 @@
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
+#include "model/stage_params.hpp"
 #include "parallel/comm/launch.hpp"
 #include "parallel/comm/mpi_runtime.hpp"
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/peak_flops.hpp"
+#include "train/pipeline_setup.hpp"
 #include "train/pretrain_gpu.hpp"
+#include "train/pretrain_pipeline.hpp"
 #include "train/rank_layout.hpp"
 #include "train/train_step.hpp"
 
@@ -53,11 +56,11 @@ void check_options(const PretrainOptions& o) {
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
   need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
        str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
-  need(o.pp == 1, str("--pp ", o.pp, ": pipeline parallelism arrives with issue 6's pipeline work; use --pp 1"));
   need(o.tp == 1 || o.zero == 0,
        str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
   need(o.device == "cpu" || o.device == "cuda",
        str("--device '", o.device, "': expected cpu or cuda"));
+  check_pipeline_options(o);
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -69,7 +72,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
-                         "|pp=", o.pp);
+                         "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -188,14 +191,20 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const int row0 = coord.dp * B;
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
-  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp});
+  // Pipeline stage (pp > 1): this rank's blocks of the balanced split.
+  const model::StageSpec stage =
+      shape.pp > 1 ? model::stage_split(cfg.n_layer, shape.pp)[static_cast<std::size_t>(coord.pp)]
+                   : model::StageSpec{};
+  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp}, stage);
   // Grid communicators, DP and TP hooks (declared after the model: released first).
   std::unique_ptr<RankLayout> layout;
   if (c != nullptr) layout = std::make_unique<RankLayout>(*c, shape);
   comm::Communicator* dp_comm = layout ? &layout->grid().dp() : nullptr;
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (layout)
+  if (layout && shape.pp > 1)
+    pipeline_init_params(m, cfg, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
+  else if (layout)
     layout->init_params(m, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
   else if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
@@ -217,21 +226,38 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   adam.lr = o.lr;
   adam.weight_decay = o.weight_decay;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
-  TrainStep trainer(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq, o.grad_accum);
-  trainer.set_data_parallel(dp);
-  if (layout) trainer.set_grad_sum_squares(layout->grad_sum_squares());
+  std::unique_ptr<TrainStep> trainer;
+  std::unique_ptr<PipelineStep> pipe;
+  std::unique_ptr<parallel::Tracer> tracer;
+  if (shape.pp == 1) {
+    trainer = std::make_unique<TrainStep>(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq,
+                                          o.grad_accum);
+    trainer->set_data_parallel(dp);
+    if (layout) trainer->set_grad_sum_squares(layout->grad_sum_squares());
+  } else {
+    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, layout->grid().pp(), *c);
+    pipe->set_data_parallel(dp);
+    pipe->set_grad_sum_squares(layout->grad_sum_squares());
+    if (!o.trace.empty()) {
+      tracer = std::make_unique<parallel::Tracer>(rank);
+      pipe->set_tracer(tracer.get());
+    }
+  }
+  const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
 
   PretrainResult result;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
-  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * o.grad_accum;
-  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * o.grad_accum;
+  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * accum;
+  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * accum;
   log_info("train: model ", cfg.describe(), " (", m.num_params(), " params), B=", o.batch,
-           " T=", o.seq, " grad_accum=", o.grad_accum, ", threads ", cpu::num_threads(),
+           " T=", o.seq, " grad_accum=", accum, ", threads ", cpu::num_threads(),
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
     log_info("train: ", world, " ranks (", c->backend(), "), grid ", shape.describe(), ", ZeRO-",
              o.zero, ", ", dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+  if (pipe) log_pipeline_start(o, m, layout->grid().pp(), shape.dp, accum);
+  std::vector<double> bubbles;  // per step, mean over ranks
 
   // The run directory is created only once every input has been checked.
   std::ofstream metrics;
@@ -252,11 +278,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
   for (int step = 0; step < o.steps; ++step) {
     inject_fault(o, rank, step);
-    const StepStats s = trainer.run(step, [&](std::int32_t* x, std::int32_t* y) {
+    const BatchSource next = [&](std::int32_t* x, std::int32_t* y) {
       reader.next(gx.data(), gy.data());
       std::copy(gx.data() + slice, gx.data() + slice + local, x);
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
-    });
+    };
+    const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     if (!std::isfinite(s.loss))
       throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
                   "lower --lr or check the data");
@@ -269,6 +296,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (pipe) {
+      bubbles.push_back(mean_bubble(*pipe, *c, step));
+      j["bubble"] = bubbles.back();
+    }
     if (!quiet)
       std::printf("step %6d/%d | loss %.6f | lr %.3e | norm %.4f | %8.1f ms | %9.0f tok/s | mfu %5.1f%%\n",
                   step + 1, o.steps, s.loss, s.lr, s.grad_norm, s.ms_total, tok_s, 100.0 * mfu);
@@ -297,6 +328,14 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
   if (layout && shape.tp > 1) layout->gather_full(m, full);
+  if (pipe) {  // the stages' (tp-gathered) parameters to pipeline rank 0 of dp/tp group 0
+    std::vector<float> whole;
+    if (coord.dp == 0 && coord.tp == 0)
+      whole = pipeline_gather_params(full.empty() ? m.params() : full.data(), m.stage(), cfg,
+                                     layout->grid().pp());
+    full = std::move(whole);
+    finish_pipeline(o, *pipe, layout->grid().pp(), *c, tracer.get(), bubbles);
+  }
   if (writer) {
     model::llmc_save_model((run_dir / "model.bin").string(), cfg, full.empty() ? m.params() : full.data());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");

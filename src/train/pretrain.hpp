@@ -54,6 +54,10 @@ struct PretrainOptions {
   int dp = 0;
   int tp = 1;
   int pp = 1;
+  // Pipeline parallel (docs/parallel.md "Pipeline parallelism").
+  std::string schedule = "1f1b";  // gpipe | 1f1b
+  int micro_batches = 0;          // m per step; 0 = --grad-accum when > 1, else pp
+  std::string trace;              // Chrome-trace JSON of every rank's spans (--pp > 1)
   // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
   // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.
   std::string fault;

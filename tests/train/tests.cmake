@@ -93,3 +93,5 @@ set_tests_properties(${dp_tests} PROPERTIES FIXTURES_REQUIRED dp_ref
 
 # Tensor parallel (issue 6).
 include(${CMAKE_CURRENT_LIST_DIR}/tp_tests.cmake)
+# Pipeline parallel (weft train --pp) and its combinations with dp and tp.
+include(${CMAKE_CURRENT_LIST_DIR}/pp_tests.cmake)
