@@ -62,12 +62,27 @@ if(NOT WEFT_CUDA STREQUAL "OFF")
     find_package(CUDAToolkit)
     if(CUDAToolkit_FOUND)
       set(WEFT_HAVE_CUDA ON)
-      target_link_libraries(weft_deps INTERFACE CUDA::cudart)
+      target_link_libraries(weft_deps INTERFACE CUDA::cudart CUDA::cublas CUDA::cublasLt)
       target_compile_definitions(weft_deps INTERFACE WEFT_HAVE_CUDA=1)
     endif()
   endif()
   if(NOT WEFT_HAVE_CUDA AND WEFT_CUDA STREQUAL "ON")
     message(FATAL_ERROR "WEFT_CUDA=ON but nvcc / the CUDA toolkit was not found. HINT: install the CUDA toolkit or configure with -DWEFT_CUDA=OFF")
+  endif()
+endif()
+
+# NCCL (multi-GPU collectives), with CUDA. The unique id goes out over another
+# Communicator (MPI across processes, or threads in one). Sources named *_nccl.cpp
+# build only when it is found.
+set(WEFT_HAVE_NCCL OFF)
+if(WEFT_HAVE_CUDA)
+  find_path(WEFT_NCCL_INCLUDE nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(WEFT_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+  if(WEFT_NCCL_INCLUDE AND WEFT_NCCL_LIBRARY)
+    set(WEFT_HAVE_NCCL ON)
+    target_include_directories(weft_deps INTERFACE ${WEFT_NCCL_INCLUDE})
+    target_link_libraries(weft_deps INTERFACE ${WEFT_NCCL_LIBRARY})
+    target_compile_definitions(weft_deps INTERFACE WEFT_HAVE_NCCL=1)
   endif()
 endif()
 

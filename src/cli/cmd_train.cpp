@@ -38,6 +38,8 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--precision", o->precision,
                  "matmul precision: fp32, or bf16 (fp32 master weights; fp32 on CPUs without bf16)")
       ->capture_default_str();
+  app.add_option("--device", o->device, "cpu, or cuda (one GPU; docs/gpu.md)")->capture_default_str();
+  app.add_flag("--recompute", o->recompute, "cuda: recompute attention and GELU in backward (saves memory)");
   app.add_option("--ranks", o->ranks, "data-parallel ranks as threads of this process (with --ranks-as threads)")
       ->capture_default_str();
   app.add_option("--ranks-as", o->ranks_as, "threads | mpi (default: mpi under mpirun, else threads when --ranks > 1)");

@@ -74,7 +74,11 @@ SoftwareInfo read_software_info() {
 #else
   info.cuda_runtime = "not built";
 #endif
+#if defined(WEFT_HAVE_NCCL)
+  info.nccl = nccl_library_version();
+#else
   info.nccl = "not built";
+#endif
   return info;
 }
 

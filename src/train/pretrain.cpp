@@ -29,6 +29,7 @@
 #include "train/convert.hpp"
 #include "train/peak_flops.hpp"
 #include "train/pipeline_setup.hpp"
+#include "train/pretrain_gpu.hpp"
 #include "train/pretrain_pipeline.hpp"
 #include "train/pretrain_ckpt.hpp"
 #include "train/rank_layout.hpp"
@@ -66,6 +67,10 @@ void check_options(const PretrainOptions& o) {
        str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
   need(o.tp == 1 || o.zero == 0,
        str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
+  need(o.device == "cpu" || o.device == "cuda",
+       str("--device '", o.device, "': expected cpu or cuda"));
+  need(o.device == "cpu" || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
+       "--device cuda: checkpoints (--save-every, --resume, --stop-after) are CPU-only so far");
   check_pipeline_options(o);
   // bf16 rounds the whole master buffer once per forward; under ZeRO-3 most units are
   // not gathered at that moment, so their bf16 copy would be stale.
@@ -426,6 +431,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
+  if (o.device == "cuda") return pretrain_gpu(o);
   const StopSignals signals;  // SIGINT/SIGTERM: finish the step, save, return
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());

@@ -42,6 +42,8 @@ struct PretrainOptions {
   bool overwrite = false;       // allow an existing RUN_DIR/metrics.jsonl to be replaced
   bool quiet = false;           // no step lines on stdout
   std::string precision = "fp32";  // matmul operands: fp32 | bf16 (docs/precision.md)
+  std::string device = "cpu";      // cpu | cuda (docs/gpu.md: one GPU, train/pretrain_gpu.hpp)
+  bool recompute = false;          // cuda: recompute attention/GELU in backward (less memory)
   // Data parallel.
   int ranks = 1;                // thread ranks (--ranks-as threads) or 0/N under mpirun
   std::string ranks_as;         // "threads", "mpi", or "" (mpi when launched by mpirun)
