@@ -43,6 +43,10 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--ranks-as", o->ranks_as, "threads | mpi (default: mpi under mpirun, else threads when --ranks > 1)");
   app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
+  app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
+  app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
+      ->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages")->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
   app.add_option("--test-fault", o->fault, "")->group("");

@@ -17,34 +17,41 @@
 
 namespace weft::model {
 
-GptModel::GptModel(const GptConfig& config, int B, int T, bool training)
-    : config_(config), layout_(config) {
-  config_.validate();
+GptModel::GptModel(const GptConfig& config, int B, int T, bool training, TpShard tp)
+    : config_(config), tp_(tp), layout_((config.validate(), config), tp.size) {
+  WEFT_CHECK(tp.size >= 1 && tp.rank >= 0 && tp.rank < tp.size);
   if (B < 1 || T < 1 || T > config_.max_seq)
     throw config_error(str("batch ", B, "×", T, " does not fit the model: need B >= 1 and 1 <= T <= ",
                            config_.max_seq, " (max_seq)"));
   params_.allocate(layout_.total());
   if (training) grads_.allocate(layout_.total());
-  acts_.allocate(config_, B, T, training);
+  acts_.allocate(config_, B, T, training, tp.size);
   last_inp_.allocate(static_cast<std::size_t>(B) * T);
   doc_start_.allocate(static_cast<std::size_t>(B) * T);
   pos_.allocate(static_cast<std::size_t>(B) * T);
+  ce_stats_.allocate(3 * static_cast<std::size_t>(B) * T);
 }
 
 void GptModel::init_weights(std::uint64_t seed) {
+  WEFT_CHECK(tp_.size == 1, "init_weights on a tensor-parallel shard: init the full model and "
+             "slice it (parallel::tp_init_weights)");
+  init_weights_full(config_, seed, params_.data());
+}
+
+void GptModel::init_weights_full(const GptConfig& config, std::uint64_t seed, float* p) {
+  const ParamLayout layout(config);
   Rng rng(seed);
   const float std_base = 0.02f;
-  const float std_proj = 0.02f / std::sqrt(2.0f * static_cast<float>(config_.n_layer));
-  float* p = params_.data();
-  std::memset(p, 0, params_.bytes());
-  for (const ParamTensor& t : layout_.tensors()) {
+  const float std_proj = 0.02f / std::sqrt(2.0f * static_cast<float>(config.n_layer));
+  std::memset(p, 0, layout.total() * sizeof(float));
+  for (const ParamTensor& t : layout.tensors()) {
     float* dst = p + t.offset;
     if (t.name == "ln1w" || t.name == "ln2w" || t.name == "lnfw") {
       for (std::size_t i = 0; i < t.size; ++i) dst[i] = 1.0f;
     } else if (t.is_matrix) {
       const float s = (t.name == "attprojw" || t.name == "fcprojw") ? std_proj : std_base;
       // Padded vocabulary rows stay 0, so they never win a softmax by accident.
-      const std::size_t n = t.name == "wte" ? static_cast<std::size_t>(config_.vocab) * config_.n_embd
+      const std::size_t n = t.name == "wte" ? static_cast<std::size_t>(config.vocab) * config.n_embd
                                             : t.size;
       for (std::size_t i = 0; i < n; ++i) dst[i] = s * rng.normal();
     }  // biases stay 0
@@ -96,8 +103,11 @@ void GptModel::check_shape(int B, int T) const {
 
 void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_logits) {
   check_shape(B, T);
-  const int C = config_.n_embd, NH = config_.n_head, L = config_.n_layer;
-  const int V = config_.vocab, Vp = config_.padded_vocab;
+  const int C = config_.n_embd, L = config_.n_layer, V = config_.vocab;
+  // This tp rank's shard: Cs channels (NHs heads) of qkv/attention/MLP, Vs vocabulary rows.
+  const int Cs = C / tp_.size, NHs = config_.n_head / tp_.size;
+  const int Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
+  const bool bias_here = tp_.rank == 0;  // row-parallel biases: added once, before the sum
   const int N = B * T;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
   std::memcpy(last_inp_.data(), inp, static_cast<std::size_t>(N) * sizeof(std::int32_t));
@@ -120,7 +130,9 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
                            packed_T_));
 
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);
-  cpu::embedding_forward(a.encoded, inp, p.wte, p.wpe, B, T, C, V, pos);
+  cpu::embedding_forward_shard(a.encoded, inp, p.wte, p.wpe, B, T, C, V, v0, Vs, tp_.rank == 0,
+                               pos);
+  hooks_->sum_vocab_parallel_embedding(a.encoded, NC);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
 
   for (int l = 0; l < L; ++l) {
@@ -129,29 +141,32 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
     float* ln1 = a.ln1 + l * a.stride_btc;
     float* ln1_mean = a.ln1_mean + l * a.stride_bt;
     float* ln1_rstd = a.ln1_rstd + l * a.stride_bt;
-    float* qkv = a.qkv + l * 3 * a.stride_btc;
-    float* atty = a.atty + l * a.stride_btc;
+    float* qkv = a.qkv + l * 3 * a.stride_btc_tp;
+    float* atty = a.atty + l * a.stride_btc_tp;
     float* att = a.att + l * a.stride_att;
     float* residual2 = a.residual2 + l * a.stride_btc;
     float* ln2 = a.ln2 + l * a.stride_btc;
     float* ln2_mean = a.ln2_mean + l * a.stride_bt;
     float* ln2_rstd = a.ln2_rstd + l * a.stride_bt;
-    float* fch = a.fch + l * 4 * a.stride_btc;
-    float* fch_gelu = a.fch_gelu + l * 4 * a.stride_btc;
+    float* fch = a.fch + l * 4 * a.stride_btc_tp;
+    float* fch_gelu = a.fch_gelu + l * 4 * a.stride_btc_tp;
     float* residual3 = a.residual3 + l * a.stride_btc;
 
     cpu::layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p.ln1w + l * C, p.ln1b + l * C, N, C);
-    linear_forward(qkv, ln1, p.qkvw + l * 3 * C * C, p.qkvb + l * 3 * C, N, C, 3 * C);
-    cpu::attention_forward(atty, att, qkv, B, T, C, NH, doc_start);
+    // Column-parallel qkv (this rank's heads of q, k and v), attention on those heads,
+    // row-parallel projection (partial sums, all-reduced by the hook).
+    linear_forward(qkv, ln1, p.qkvw + l * 3 * Cs * C, p.qkvb + l * 3 * Cs, N, C, 3 * Cs);
+    cpu::attention_forward(atty, att, qkv, B, T, Cs, NHs, doc_start);
     // The projection's output goes straight into the residual buffer, then the skip is added.
-    linear_forward(residual2, atty, p.attprojw + l * C * C, p.attprojb + l * C, N, C, C);
+    linear_forward(residual2, atty, p.attprojw + l * C * Cs, bias_here ? p.attprojb + l * C : nullptr,
+                   N, Cs, C);
     hooks_->sum_row_parallel_output(residual2, NC);
     cpu::add_inplace(residual2, residual, NC);
     cpu::layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p.ln2w + l * C, p.ln2b + l * C, N, C);
-    linear_forward(fch, ln2, p.fcw + l * 4 * C * C, p.fcb + l * 4 * C, N, C, 4 * C);
-    cpu::gelu_forward(fch_gelu, fch, 4 * NC);
-    linear_forward(residual3, fch_gelu, p.fcprojw + l * 4 * C * C, p.fcprojb + l * C, N,
-                        4 * C, C);
+    linear_forward(fch, ln2, p.fcw + l * 4 * Cs * C, p.fcb + l * 4 * Cs, N, C, 4 * Cs);
+    cpu::gelu_forward(fch_gelu, fch, 4 * static_cast<std::size_t>(N) * Cs);
+    linear_forward(residual3, fch_gelu, p.fcprojw + l * 4 * Cs * C,
+                   bias_here ? p.fcprojb + l * C : nullptr, N, 4 * Cs, C);
     hooks_->sum_row_parallel_output(residual3, NC);
     cpu::add_inplace(residual3, residual2, NC);
     hooks_->params_done(l, Pass::kForward);
@@ -161,7 +176,8 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);  // tied LM head reads wte
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
   cpu::layernorm_forward(a.lnf, a.lnf_mean, a.lnf_rstd, last, p.lnfw, p.lnfb, N, C);
-  if (with_logits) linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vp);
+  if (with_logits)  // this rank's vocabulary columns
+    linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vs);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
   hooks_->params_done(unit_head(L), Pass::kForward);
 }
@@ -170,8 +186,7 @@ float GptModel::forward(const std::int32_t* inp, const std::int32_t* targets, co
                         int B, int T) {
   forward_body(inp, B, T);
   if (targets == nullptr) return -1.0f;
-  const cpu::ClassifierLoss r = cpu::classifier_forward(
-      acts_.losses, acts_.logits, targets, weights, B * T, config_.vocab, config_.padded_vocab);
+  const cpu::ClassifierLoss r = classifier(targets, weights, B * T, false, 1.0f);
   last_weight_sum_ = r.weight_sum;
   return static_cast<float>(r.loss);
 }
@@ -181,12 +196,27 @@ float GptModel::forward_train(const std::int32_t* inp, const std::int32_t* targe
   WEFT_CHECK(!grads_.empty(), "forward_train on a model built without training buffers");
   WEFT_CHECK(targets != nullptr);
   forward_body(inp, B, T);
-  const cpu::ClassifierLoss r =
-      cpu::classifier_forward_backward(acts_.logits, acts_.losses, targets, weights, B * T,
-                                       config_.vocab, config_.padded_vocab, grad_scale);
+  const cpu::ClassifierLoss r = classifier(targets, weights, B * T, true, grad_scale);
   last_weight_sum_ = r.weight_sum;
   backward_ready_ = true;
   return static_cast<float>(r.loss);
+}
+
+cpu::ClassifierLoss GptModel::classifier(const std::int32_t* targets, const float* weights, int N,
+                                        bool with_grad, float grad_scale) {
+  cpu::ClassifierShard s;
+  s.Vs = config_.padded_vocab / tp_.size;
+  s.v0 = tp_.rank * s.Vs;
+  s.V = config_.vocab;
+  const std::size_t n = static_cast<std::size_t>(N);
+  double* row_max = ce_stats_.data();  // (N)
+  double* sums = row_max + n;          // (2, N): Σexp | target logit
+  const double wsum = cpu::classifier_shard_max(row_max, acts_.logits, targets, weights, N, s);
+  hooks_->reduce_vocab_parallel_stats(row_max, n, /*max=*/true);
+  cpu::classifier_shard_sums(sums, acts_.logits, targets, weights, row_max, N, s, with_grad);
+  hooks_->reduce_vocab_parallel_stats(sums, 2 * n, /*max=*/false);
+  return cpu::classifier_shard_finish(acts_.losses, acts_.logits, targets, weights, row_max, sums,
+                                      N, s, wsum, with_grad, grad_scale);
 }
 
 void GptModel::backward() {
@@ -198,8 +228,9 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
   backward_ready_ = false;
   acts_saved_ = false;
   const int B = last_B_, T = last_T_;
-  const int C = config_.n_embd, NH = config_.n_head, L = config_.n_layer;
-  const int Vp = config_.padded_vocab;
+  const int C = config_.n_embd, L = config_.n_layer;
+  const int Cs = C / tp_.size, NHs = config_.n_head / tp_.size;
+  const int Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
   const int N = B * T;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
   const ParamViews<float> p = param_views();
@@ -213,10 +244,14 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
   hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
   hooks_->params_needed(unit_head(L), Pass::kBackward);
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
-  if (dlogits != nullptr)
-    linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vp);
-  else
+  // The LM head is column-parallel over the vocabulary: dlnf sums over the tp group.
+  if (dlogits != nullptr) {
+    linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vs);
+    hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
+  } else {
     std::memset(a.dbuf, 0, NC * sizeof(float));
+  }
+  // A head on lnf is replicated over the tp group: its gradient is added after the sum.
   if (dhidden != nullptr) cpu::add_inplace(a.dbuf, dhidden, NC);
   cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
                           a.lnf_rstd, N, C);
@@ -229,31 +264,33 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
     hooks_->params_needed(l, Pass::kBackward);
     const float* residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * a.stride_btc;
     const float* ln1 = a.ln1 + l * a.stride_btc;
-    const float* qkv = a.qkv + l * 3 * a.stride_btc;
-    const float* atty = a.atty + l * a.stride_btc;
+    const float* qkv = a.qkv + l * 3 * a.stride_btc_tp;
+    const float* atty = a.atty + l * a.stride_btc_tp;
     const float* att = a.att + l * a.stride_att;
     const float* residual2 = a.residual2 + l * a.stride_btc;
     const float* ln2 = a.ln2 + l * a.stride_btc;
-    const float* fch = a.fch + l * 4 * a.stride_btc;
-    const float* fch_gelu = a.fch_gelu + l * 4 * a.stride_btc;
+    const float* fch = a.fch + l * 4 * a.stride_btc_tp;
+    const float* fch_gelu = a.fch_gelu + l * 4 * a.stride_btc_tp;
 
     // MLP: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))).
-    linear_backward(a.dfch, g.fcprojw + l * 4 * C * C, g.fcprojb + l * C, a.dresidual,
-                         fch_gelu, p.fcprojw + l * 4 * C * C, N, 4 * C, C);
-    cpu::gelu_backward(a.dfch, a.dfch, fch, 4 * NC);
-    linear_backward(a.dbuf, g.fcw + l * 4 * C * C, g.fcb + l * 4 * C, a.dfch, ln2,
-                         p.fcw + l * 4 * C * C, N, C, 4 * C);
+    // Row-parallel fcproj: dresidual is replicated, so every tp rank computes the whole
+    // (replicated) bias gradient and its own weight columns' gradient.
+    linear_backward(a.dfch, g.fcprojw + l * 4 * Cs * C, g.fcprojb + l * C, a.dresidual,
+                    fch_gelu, p.fcprojw + l * 4 * Cs * C, N, 4 * Cs, C);
+    cpu::gelu_backward(a.dfch, a.dfch, fch, 4 * static_cast<std::size_t>(N) * Cs);
+    linear_backward(a.dbuf, g.fcw + l * 4 * Cs * C, g.fcb + l * 4 * Cs, a.dfch, ln2,
+                    p.fcw + l * 4 * Cs * C, N, C, 4 * Cs);
     hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
     cpu::layernorm_backward_add(a.dresidual, g.ln2w + l * C, g.ln2b + l * C, a.dbuf, residual2,
                                 p.ln2w + l * C, a.ln2_mean + l * a.stride_bt,
                                 a.ln2_rstd + l * a.stride_bt, N, C);
     // Attention: residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-    linear_backward(a.dbuf, g.attprojw + l * C * C, g.attprojb + l * C, a.dresidual, atty,
-                         p.attprojw + l * C * C, N, C, C);
+    linear_backward(a.dbuf, g.attprojw + l * C * Cs, g.attprojb + l * C, a.dresidual, atty,
+                    p.attprojw + l * C * Cs, N, Cs, C);
     cpu::attention_backward(a.dqkv, a.att_scratch, a.att_scratch_floats, a.dbuf, att, qkv, B, T,
-                            C, NH);
-    linear_backward(a.dbuf, g.qkvw + l * 3 * C * C, g.qkvb + l * 3 * C, a.dqkv, ln1,
-                         p.qkvw + l * 3 * C * C, N, C, 3 * C);
+                            Cs, NHs);
+    linear_backward(a.dbuf, g.qkvw + l * 3 * Cs * C, g.qkvb + l * 3 * Cs, a.dqkv, ln1,
+                    p.qkvw + l * 3 * Cs * C, N, C, 3 * Cs);
     hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
     cpu::layernorm_backward_add(a.dresidual, g.ln1w + l * C, g.ln1b + l * C, a.dbuf, residual,
                                 p.ln1w + l * C, a.ln1_mean + l * a.stride_bt,
@@ -262,8 +299,9 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
     hooks_->grads_ready(l);
   }
 
-  cpu::embedding_backward(g.wte, g.wpe, a.dresidual, last_inp_.data(), B, T, C,
-                          packed_B_ ? pos_.data() : nullptr);
+  // Every tp rank adds its own wte rows and the whole (replicated) wpe gradient.
+  cpu::embedding_backward_shard(g.wte, g.wpe, a.dresidual, last_inp_.data(), B, T, C, v0, Vs,
+                                packed_B_ ? pos_.data() : nullptr);
   hooks_->grads_ready(kUnitEmbedding);
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/aligned_buffer.hpp"
+#include "kernels/cpu/classifier.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "model/activations.hpp"
 #include "model/gpt_config.hpp"
@@ -18,14 +19,24 @@
 
 namespace weft::model {
 
+// This model's place in a tensor-parallel group (Megatron-style; docs/parallel.md).
+// size 1 is the whole model; size > 1 holds the shard of every split tensor
+// (ParamLayout's TpSplit table) and the model calls the tp hooks to combine.
+struct TpShard {
+  int rank = 0;
+  int size = 1;
+};
+
 class GptModel {
  public:
   // Allocates parameters (zeroed; call init_weights or load into params()), the
   // gradient mirror when `training`, and activations for batches up to B×T.
-  GptModel(const GptConfig& config, int B, int T, bool training = true);
+  // tp: this rank's tensor-parallel shard (tp.size must divide n_head and Vp).
+  GptModel(const GptConfig& config, int B, int T, bool training = true, TpShard tp = {});
 
   const GptConfig& config() const { return config_; }
   const ParamLayout& layout() const { return layout_; }
+  const TpShard& tp() const { return tp_; }
   std::size_t num_params() const { return layout_.total(); }
   int max_batch() const { return acts_.B; }
   int max_seq() const { return acts_.T; }
@@ -40,8 +51,12 @@ class GptModel {
 
   // GPT-2 / llm.c init: weights ~ N(0, 0.02), the two residual projections
   // (attprojw, fcprojw) ~ N(0, 0.02/sqrt(2L)), biases 0, LayerNorm weights 1,
-  // padded wte rows 0. Deterministic in `seed`.
+  // padded wte rows 0. Deterministic in `seed`. tp = 1 only: a sharded model is
+  // initialised whole and sliced (parallel/tp_shard.hpp), so it starts from the
+  // same weights as one rank.
   void init_weights(std::uint64_t seed);
+  // The same init into a full (tp = 1) buffer laid out by ParamLayout(config).
+  static void init_weights_full(const GptConfig& config, std::uint64_t seed, float* params);
 
   void set_hooks(ModelHooks* hooks) { hooks_ = hooks ? hooks : &no_hooks_; }
 
@@ -54,7 +69,7 @@ class GptModel {
 
   // Forward for B×T tokens (B, T within capacity). inp (B,T) token ids; targets
   // (B,T) or nullptr; weights (B,T) 0/1 loss weights or nullptr (= all 1).
-  // Logits (B,T,Vp) stay readable in logits(). Returns the weighted mean loss, or
+  // Logits (B,T,Vp/tp: this rank's vocabulary columns) stay readable in logits(). Returns the weighted mean loss, or
   // -1 when targets is nullptr.
   float forward(const std::int32_t* inp, const std::int32_t* targets, const float* weights,
                 int B, int T);
@@ -77,7 +92,8 @@ class GptModel {
   const float* final_hidden() const { return acts_.lnf; }
   // Accumulates (+=) into grads() the gradient of a caller's loss of the last
   // forward() (targets may be nullptr) or forward_hidden(), given as
-  //   dlogits (B,T,Vp) = dloss/dlogits() (columns >= V ignored; may point at
+  //   dlogits (B,T,Vp) = dloss/dlogits() (under tp: (B,T,Vp/tp) of this rank's
+  //                      columns, as logits()) (columns >= V ignored; may point at
   //                      logits() itself, which is overwritten in any case), and/or
   //   dhidden (B,T,C)  = dloss/dfinal_hidden() (a head on the final hidden state).
   // Either may be nullptr, not both; dlogits needs forward(), not forward_hidden().
@@ -108,6 +124,10 @@ class GptModel {
   // dhidden). dlogits (B,T,Vp) has zero padded columns.
   void backward_impl(const float* dlogits, const float* dhidden);
   void check_shape(int B, int T) const;
+  // Vocab-parallel cross-entropy over the logits (phases of kernels/cpu/classifier.hpp
+  // with the tp reductions between them); with_grad leaves dlogits in the logits.
+  cpu::ClassifierLoss classifier(const std::int32_t* targets, const float* weights, int N,
+                                 bool with_grad, float grad_scale);
   // The matmuls in the precision in effect; `weight` points into params().
   void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
                       int C, int OC);
@@ -115,6 +135,7 @@ class GptModel {
                        const float* inp, const float* weight, int N, int C, int OC);
 
   GptConfig config_;
+  TpShard tp_;
   ParamLayout layout_;
   AlignedBuffer<float> params_;
   AlignedBuffer<float> grads_;
@@ -132,6 +153,7 @@ class GptModel {
   AlignedBuffer<std::int32_t> doc_start_;  // (B, T)
   AlignedBuffer<std::int32_t> pos_;        // (B, T) t − doc_start
   int packed_B_ = 0, packed_T_ = 0;
+  AlignedBuffer<double> ce_stats_;  // (3, B·T): row max | Σexp | target logit
   // bf16 mode only.
   cpu::Precision precision_ = cpu::Precision::kFp32;
   std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;

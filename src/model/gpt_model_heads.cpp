@@ -23,13 +23,16 @@ void GptModel::backward_from(const float* dlogits, const float* dhidden) {
   float* d = nullptr;
   if (dlogits != nullptr) {
     // The logits buffer becomes dlogits, with the padded columns zeroed so they leave
-    // the padded rows of wte untouched.
-    const int V = config_.vocab, Vp = config_.padded_vocab;
+    // the padded rows of wte untouched. Under tp this rank holds vocabulary columns
+    // [v0, v0 + Vs) only (logits() is (B,T,Vs) there).
+    const int V = config_.vocab, Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
     const std::size_t N = static_cast<std::size_t>(last_B_) * last_T_;
     d = acts_.logits;
-    if (dlogits != d) std::memcpy(d, dlogits, N * Vp * sizeof(float));
-    for (std::size_t i = 0; i < N; ++i)
-      std::memset(d + i * Vp + V, 0, static_cast<std::size_t>(Vp - V) * sizeof(float));
+    if (dlogits != d) std::memcpy(d, dlogits, N * Vs * sizeof(float));
+    const int first_pad = V - v0 < 0 ? 0 : V - v0;  // local column of global column V
+    if (first_pad < Vs)
+      for (std::size_t i = 0; i < N; ++i)
+        std::memset(d + i * Vs + first_pad, 0, static_cast<std::size_t>(Vs - first_pad) * sizeof(float));
   }
   backward_impl(d, dhidden);
 }

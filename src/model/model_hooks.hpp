@@ -33,6 +33,12 @@ class ModelHooks {
   // Backward mirror: the input gradient of a column-parallel matmul (qkv, fc)
   // holds partial sums across the tp group and needs summing.
   virtual void sum_column_parallel_input_grad(float* /*dinp*/, std::size_t /*n*/) {}
+  // Vocab-parallel embedding: each tp rank wrote the rows of the tokens it owns
+  // (others 0; wpe added on tp rank 0 only): sum across the tp group.
+  virtual void sum_vocab_parallel_embedding(float* /*encoded*/, std::size_t /*n*/) {}
+  // Vocab-parallel cross-entropy: per-row statistics over this rank's vocabulary
+  // columns (row maxima when `max`, else sums) to reduce across the tp group.
+  virtual void reduce_vocab_parallel_stats(double* /*stats*/, std::size_t /*n*/, bool /*max*/) {}
 };
 
 // The single-rank implementation: every hook does nothing.

@@ -23,7 +23,7 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/peak_flops.hpp"
-#include "train/rank_run.hpp"
+#include "train/rank_layout.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -50,6 +50,11 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
+       str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
+  need(o.pp == 1, str("--pp ", o.pp, ": pipeline parallelism arrives with issue 6's pipeline work; use --pp 1"));
+  need(o.tp == 1 || o.zero == 0,
+       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -60,13 +65,28 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|accum=", o.grad_accum, "|lr=", o.lr, "|warmup=", o.warmup,
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
-                         "|bucket=", o.bucket_mb, "|world=", world);
+                         "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
+                         "|pp=", o.pp);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
                 std::filesystem::file_size(s, ec));
   }
-  return run_fingerprint_of(text);
+  const std::string hex = sha256_hex(text);
+  return static_cast<std::int64_t>(std::stoull(hex.substr(0, 15), nullptr, 16));
+}
+
+// All ranks exchange their fingerprints; a mismatch is an error on every rank.
+void check_same_run(comm::Communicator& c, std::int64_t mine) {
+  std::vector<std::int64_t> all(static_cast<std::size_t>(c.size()));
+  c.all_gather(std::span<const std::int64_t>(&mine, 1), std::span<std::int64_t>(all),
+               "start: config/data hash");
+  for (int r = 1; r < c.size(); ++r)
+    if (all[static_cast<std::size_t>(r)] != all[0])
+      throw config_error(str("rank ", r, " runs a different job than rank 0: the hash of config "
+                             "+ training shards differs (", all[static_cast<std::size_t>(r)],
+                             " vs ", all[0], ")"),
+                         "launch every rank with the same arguments and the same data");
 }
 
 void inject_fault(const PretrainOptions& o, int rank, int step) {
@@ -126,12 +146,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (writer && fs::exists(metrics_path) && !o.overwrite)
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
-  if (o.batch % world != 0)
+  const parallel::GridShape shape = resolve_grid(o.dp, o.tp, o.pp, world);
+  if (o.batch % shape.dp != 0)
     throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
-                           world, " data-parallel ranks"),
+                           shape.dp, " data-parallel ranks"),
                        "use a batch that is a multiple of the rank count");
-  const int B = o.batch / world;  // this rank's rows of every global batch
-  const int row0 = rank * B;
+  const int B = o.batch / shape.dp;  // this rank's rows of every global batch
   const std::vector<std::string> train_shards = data::shard_list(o.data, "train");
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
@@ -159,18 +179,35 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   }
 
   if (c != nullptr) check_same_run(*c, run_fingerprint(o, cfg, train_shards, world));
+  // The dp × tp grid, validated against the model and batch before anything is built.
+  if (c != nullptr) parallel::grid_validate(shape, world, cfg, o.batch);
+  const parallel::GridCoord coord = c ? parallel::grid_coord_of(shape, rank) : parallel::GridCoord{};
+  const int row0 = coord.dp * B;
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
-  model::GptModel m(cfg, B, o.seq, /*training=*/true);
+  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp});
+  // Grid communicators, DP and TP hooks (declared after the model: released first).
+  std::unique_ptr<RankLayout> layout;
+  if (c != nullptr) layout = std::make_unique<RankLayout>(*c, shape);
+  comm::Communicator* dp_comm = layout ? &layout->grid().dp() : nullptr;
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (!o.init_from.empty())
+  if (layout)
+    layout->init_params(m, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
+  else if (!o.init_from.empty())
     std::copy(init.params.begin(), init.params.end(), m.params());
   else
     m.init_weights(o.seed);
   init.params = {};
-  std::unique_ptr<parallel::DataParallel> dp =
-      make_data_parallel(c, m, o.zero, o.bucket_mb, o.poison);
+  parallel::DataParallel* dp = nullptr;
+  if (layout) {
+    parallel::DataParallelOptions dpo;
+    dpo.zero = o.zero;
+    dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
+    dpo.poison_released = o.poison;
+    layout->attach(m, dpo);
+    dp = layout->dp();
+  }
   std::unique_ptr<AdamWOptimizer> opt;
   if (!dp || o.zero == 0) opt = std::make_unique<AdamWOptimizer>(m.layout());
   cpu::AdamWConfig adam;
@@ -178,7 +215,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   adam.weight_decay = o.weight_decay;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
   TrainStep trainer(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq, o.grad_accum);
-  trainer.set_data_parallel(dp.get());
+  trainer.set_data_parallel(dp);
+  if (layout) trainer.set_grad_sum_squares(layout->grad_sum_squares());
 
   PretrainResult result;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
@@ -189,8 +227,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
-    log_info("train: ", world, " data-parallel ranks (", c->backend(), "), ZeRO-", o.zero, ", ",
-             dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+    log_info("train: ", world, " ranks (", c->backend(), "), grid ", shape.describe(), ", ZeRO-",
+             o.zero, ", ", dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
 
   // The run directory is created only once every input has been checked.
   std::ofstream metrics;
@@ -234,12 +272,13 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const bool last = step + 1 == o.steps;
     if (val_reader && ((step + 1) % o.val_every == 0 || last)) {
       const double vl =
-          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), c);
+          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
       result.val_losses.push_back(vl);
       j["val_loss"] = vl;
       if (!quiet) std::printf("val    %6d | val_loss %.6f\n", step + 1, vl);
     }
-    if (o.sample_every > 0 && ((step + 1) % o.sample_every == 0 || last)) {
+    // Greedy samples read whole logit rows: not under tensor parallelism (yet).
+    if (o.sample_every > 0 && shape.tp == 1 && ((step + 1) % o.sample_every == 0 || last)) {
       const std::vector<int> toks = sample_greedy(m, prompt, std::min(o.sample_tokens, o.seq - 1));
       std::string text;
       for (int t : toks) text += " " + std::to_string(t);
@@ -253,8 +292,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::fflush(stdout);
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
+  std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
+  if (layout && shape.tp > 1) layout->gather_full(m, full);
   if (writer) {
-    model::llmc_save_model((run_dir / "model.bin").string(), cfg, m.params());
+    model::llmc_save_model((run_dir / "model.bin").string(), cfg, full.empty() ? m.params() : full.data());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");
   }
   if (c != nullptr) c->barrier("end of training");
@@ -265,10 +306,19 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
+  const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
+                                           comm::MpiRuntime::launched());
+  // Thread ranks default to the grid's size (--tp 2 alone starts 2 ranks).
+  const int grid_world = std::max(o.dp, 1) * o.tp * o.pp;
+  const int ranks = !mpi && o.ranks <= 1 && grid_world > 1 ? grid_world : o.ranks;
+  if (!mpi && ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
+  comm::Options copt;
+  copt.timeout = std::chrono::milliseconds(static_cast<long long>(o.comm_timeout_s * 1000));
   PretrainResult result;
-  rank_run({o.ranks, o.ranks_as, o.comm_timeout_s}, [&](comm::Communicator* c) {
-    PretrainResult r = pretrain_rank(o, c);
-    if (c == nullptr || c->rank() == 0) result = std::move(r);
+  const comm::RanksAs as = mpi ? comm::RanksAs::kMpi : comm::parse_ranks_as(o.ranks_as.empty() ? "threads" : o.ranks_as);
+  comm::run_ranks(as, mpi ? (o.ranks > 1 ? o.ranks : 0) : ranks, copt, [&](comm::Communicator& c) {
+    PretrainResult r = pretrain_rank(o, &c);
+    if (c.rank() == 0) result = std::move(r);
   });
   return result;
 }

@@ -48,6 +48,10 @@ struct PretrainOptions {
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
   double comm_timeout_s = 300;  // deadline of every collective
+  // The dp × tp × pp grid (docs/parallel.md): dp = 0 takes the ranks left over.
+  int dp = 0;
+  int tp = 1;
+  int pp = 1;
   // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
   // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.
   std::string fault;

@@ -72,8 +72,9 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
 }
 
 void TrainStep::apply_update(int step, StepStats& s) {
-  s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
-                              : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+  s.grad_norm = std::sqrt(grad_sum_squares_ ? grad_sum_squares_()
+                          : dp_ ? dp_->grad_sum_squares()
+                                : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
   const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
   s.lr = schedule_.at(step);
   cpu::AdamWConfig c = adam_;

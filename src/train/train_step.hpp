@@ -53,6 +53,9 @@ class TrainStep {
             const LrSchedule& schedule, float grad_clip, int B, int T, int grad_accum);
   // Runs as one DP rank of `dp` (owned by the caller; nullptr = single rank).
   void set_data_parallel(parallel::DataParallel* dp) { dp_ = dp; }
+  // Replaces the Σ g² of the gradient norm (tensor parallel: summed over the tp
+  // group, replicated tensors once); empty = the model's (or DP's) own sum.
+  void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
   // Runs step `step` (0-based, for the schedule).
   StepStats run(int step, const BatchSource& next_batch);
   // As run(), for weighted, packed micro-batches (train_step_weighted.cpp). The loss
@@ -65,6 +68,7 @@ class TrainStep {
   model::GptModel& model_;
   AdamWOptimizer* optimizer_;
   parallel::DataParallel* dp_ = nullptr;
+  std::function<double()> grad_sum_squares_;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;

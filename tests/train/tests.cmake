@@ -128,3 +128,6 @@ if(WEFT_HAVE_MPI)
 endif()
 set_tests_properties(${stage_tests} PROPERTIES FIXTURES_REQUIRED stage_ref
                      ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 90)
+
+# Tensor parallel (issue 6).
+include(${CMAKE_CURRENT_LIST_DIR}/tp_tests.cmake)

@@ -117,4 +117,75 @@ ClassifierLoss classifier_forward_backward(float* logits, float* losses, const i
   return sum_losses(losses, weights, N, wsum);
 }
 
+namespace {
+// Real (non-padding) columns of a shard.
+int shard_real(const ClassifierShard& s) {
+  const int n = s.V - s.v0;
+  return n < 0 ? 0 : (n > s.Vs ? s.Vs : n);
+}
+}  // namespace
+
+double classifier_shard_max(double* row_max, const float* logits, const int32_t* targets,
+                            const float* weights, int N, const ClassifierShard& s) {
+  WEFT_CHECK(s.V >= 1 && s.v0 >= 0 && s.Vs >= 1, "V=", s.V, " v0=", s.v0, " Vs=", s.Vs);
+  const double wsum = check_and_sum_weights(targets, weights, N, s.V);
+  const int real = shard_real(s);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < N; ++i) {
+    const float w = weights != nullptr ? weights[i] : 1.0f;
+    const float* x = logits + static_cast<std::size_t>(i) * s.Vs;
+    row_max[i] = (w == 0.0f || real == 0) ? -INFINITY : static_cast<double>(cpu::row_max(x, real));
+  }
+  return wsum;
+}
+
+void classifier_shard_sums(double* sums, float* logits, const int32_t* targets,
+                           const float* weights, const double* row_max, int N,
+                           const ClassifierShard& s, bool store_exp) {
+  const int real = shard_real(s);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < N; ++i) {
+    float* x = logits + static_cast<std::size_t>(i) * s.Vs;
+    const float w = weights != nullptr ? weights[i] : 1.0f;
+    sums[i] = 0.0;
+    sums[N + i] = 0.0;
+    if (w == 0.0f) continue;
+    const int tl = targets[i] - s.v0;
+    if (tl >= 0 && tl < real) sums[N + i] = x[tl];
+    if (real == 0) continue;
+    const float mx = static_cast<float>(row_max[i]);
+    sums[i] = store_exp ? exp_sum<true>(x, x, real, mx) : exp_sum<false>(nullptr, x, real, mx);
+  }
+}
+
+ClassifierLoss classifier_shard_finish(float* losses, float* logits, const int32_t* targets,
+                                       const float* weights, const double* row_max,
+                                       const double* sums, int N, const ClassifierShard& s,
+                                       double weight_sum, bool with_grad, float grad_scale) {
+  const int real = shard_real(s);
+  const double inv_wsum = weight_sum > 0.0 ? 1.0 / weight_sum : 0.0;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < N; ++i) {
+    float* x = logits + static_cast<std::size_t>(i) * s.Vs;
+    const float w = weights != nullptr ? weights[i] : 1.0f;
+    if (w == 0.0f) {
+      losses[i] = 0.0f;
+      if (with_grad)
+        for (int j = 0; j < s.Vs; ++j) x[j] = 0.0f;
+      continue;
+    }
+    const double sum = sums[i];
+    losses[i] = static_cast<float>(std::log(sum) + row_max[i] - sums[N + i]);
+    if (!with_grad) continue;
+    const double g = static_cast<double>(grad_scale) * w * inv_wsum;
+    const float k = static_cast<float>(g / sum);
+#pragma omp simd
+    for (int j = 0; j < real; ++j) x[j] *= k;
+    const int tl = targets[i] - s.v0;
+    if (tl >= 0 && tl < real) x[tl] -= static_cast<float>(g);
+    for (int j = real; j < s.Vs; ++j) x[j] = 0.0f;
+  }
+  return sum_losses(losses, weights, N, weight_sum);
+}
+
 }  // namespace weft::cpu

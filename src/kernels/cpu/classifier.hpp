@@ -30,4 +30,35 @@ ClassifierLoss classifier_forward_backward(float* logits, float* losses, const i
                                            const float* weights, int N, int V, int Vp,
                                            float grad_scale);
 
+// ---- Vocab-parallel classifier (Megatron's vocab-parallel cross-entropy) -------
+// A rank holds the padded-logit columns [v0, v0 + Vs) of every row. Three phases;
+// between them the caller reduces the per-row statistics across the ranks (phase 1's
+// row maxima with max, phase 2's sums with sum), so full logits are never gathered.
+// With one shard (v0 = 0, Vs = Vp) the phases do exactly classifier_forward(_backward)'s
+// arithmetic: results are bitwise equal to theirs.
+struct ClassifierShard {
+  int v0 = 0;  // first global column held
+  int Vs = 0;  // columns held (row stride of the logits)
+  int V = 0;   // real vocabulary (global): columns >= V are padding
+};
+
+// Phase 1: row_max (N) = max of this shard's real columns of each weighted row
+// (-inf when it holds none, or w_i == 0). Checks weights and targets like
+// classifier_forward; returns Σ w_i.
+double classifier_shard_max(double* row_max, const float* logits, const int32_t* targets,
+                            const float* weights, int N, const ClassifierShard& s);
+// Phase 2 (row_max reduced): sums (2N): [0, N) Σ_j exp(x_ij − max_i) over the shard's
+// real columns, [N, 2N) the target's logit (0 where another shard holds it). With
+// store_exp the logits become exp(x − max) (phase 3 turns them into the gradient).
+void classifier_shard_sums(double* sums, float* logits, const int32_t* targets,
+                           const float* weights, const double* row_max, int N,
+                           const ClassifierShard& s, bool store_exp);
+// Phase 3 (sums reduced): losses (N) and the weighted mean; with_grad: logits (which
+// hold exp(x − max) from phase 2 with store_exp) become dlogits as documented for
+// classifier_forward_backward, restricted to this shard's columns.
+ClassifierLoss classifier_shard_finish(float* losses, float* logits, const int32_t* targets,
+                                       const float* weights, const double* row_max,
+                                       const double* sums, int N, const ClassifierShard& s,
+                                       double weight_sum, bool with_grad, float grad_scale);
+
 }  // namespace weft::cpu

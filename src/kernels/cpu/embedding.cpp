@@ -55,4 +55,68 @@ void embedding_backward(float* dwte, float* dwpe, const float* dout, const int32
   }
 }
 
+void embedding_forward_shard(float* out, const int32_t* inp, const float* wte, const float* wpe,
+                             int B, int T, int C, int V, int v0, int Vs, bool add_wpe,
+                             const int32_t* pos) {
+  const std::size_t bt_count = static_cast<std::size_t>(B) * T;
+  for (std::size_t i = 0; i < bt_count; ++i) {
+    if (inp[i] < 0 || inp[i] >= V)
+      throw input_error(str("embedding: token ", inp[i], " at position ", i,
+                            " (batch row ", i / T, ", t ", i % T, ") is outside the vocabulary [0, ",
+                            V, ")"));
+    if (pos != nullptr && (pos[i] < 0 || pos[i] >= T))
+      throw input_error(str("embedding: position id ", pos[i], " at ", i, " is outside [0, ", T, ")"));
+  }
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(bt_count); ++i) {
+    const int t = pos ? pos[i] : static_cast<int>(i % T);
+    float* o = out + i * C;
+    const int row = inp[i] - v0;
+    const bool owned = row >= 0 && row < Vs;
+    const float* we = wte + static_cast<std::size_t>(owned ? row : 0) * C;
+    const float* pe = wpe + static_cast<std::size_t>(t) * C;
+    if (owned && add_wpe) {
+#pragma omp simd
+      for (int c = 0; c < C; ++c) o[c] = we[c] + pe[c];
+    } else if (owned) {
+      for (int c = 0; c < C; ++c) o[c] = we[c];
+    } else if (add_wpe) {
+      for (int c = 0; c < C; ++c) o[c] = pe[c];
+    } else {
+      for (int c = 0; c < C; ++c) o[c] = 0.0f;
+    }
+  }
+}
+
+void embedding_backward_shard(float* dwte, float* dwpe, const float* dout, const int32_t* inp,
+                              int B, int T, int C, int v0, int Vs, const int32_t* pos) {
+  // As embedding_backward: each thread owns a block of channels, tokens in order.
+  constexpr int kBlock = 64;
+  const int blocks = (C + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (int blk = 0; blk < blocks; ++blk) {
+    const int c0 = blk * kBlock;
+    const int c1 = c0 + kBlock < C ? c0 + kBlock : C;
+    for (int b = 0; b < B; ++b) {
+      for (int t = 0; t < T; ++t) {
+        const std::size_t i = static_cast<std::size_t>(b) * T + t;
+        const float* d = dout + i * C;
+        const int row = inp[i] - v0;
+        float* gp = dwpe + static_cast<std::size_t>(pos ? pos[i] : t) * C;
+        if (row >= 0 && row < Vs) {
+          float* gw = dwte + static_cast<std::size_t>(row) * C;
+#pragma omp simd
+          for (int c = c0; c < c1; ++c) {
+            gw[c] += d[c];
+            gp[c] += d[c];
+          }
+        } else {
+#pragma omp simd
+          for (int c = c0; c < c1; ++c) gp[c] += d[c];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace weft::cpu
