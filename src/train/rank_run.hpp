@@ -1,7 +1,8 @@
-// How every training stage (`weft train`, `weft sft`, `weft reward`) runs as data-
-// parallel ranks: one launch decision (single rank, thread ranks, or this process as
-// one rank of an mpirun job), the start-up check that all ranks run the same job, and
-// the DataParallel hooks for a rank's model. Call rank_run from the main thread; the
+// How the fine-tuning stages (`weft sft`, `weft reward`) run as data-parallel ranks,
+// the way `weft train` launches them (pretrain.cpp has its own copy, extended for the
+// tp/pp grid): one launch decision (single rank, thread ranks, or this process as one
+// rank of an mpirun job), the start-up check that all ranks run the same job, and the
+// DataParallel hooks for a rank's model. Call rank_run from the main thread; the
 // job runs on each rank's thread and owns everything it builds.
 #pragma once
 
