@@ -13,7 +13,7 @@ std::function<int()> setup_train(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--vocab", o->vocab, "vocabulary size of a new model")->capture_default_str();
   app.add_option("--max-seq", o->max_seq, "longest sequence of a new model")->capture_default_str();
-  app.add_option("--init-from", o->init_from, "start from this llm.c GPT-2 checkpoint (its shape wins)");
+  app.add_option("--init-from", o->init_from, "start from these weights: an llm.c GPT-2 .bin or a weft checkpoint (its shape wins)");
   app.add_option("--data", o->data, "token shards: a directory, a file, or file1,file2,...")->required();
   app.add_option("--val-data", o->val_data, "validation shards (default: *val* shards in --data)");
   app.add_option("--batch,-b", o->batch, "micro-batch size B")->capture_default_str();
@@ -46,14 +46,29 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
   app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
       ->capture_default_str();
-  app.add_option("--pp", o->pp, "pipeline-parallel stages")->capture_default_str();
+  app.add_option("--pp", o->pp, "pipeline-parallel stages (docs/parallel.md)")->capture_default_str();
   app.add_option("--comm-timeout", o->comm_timeout_s, "seconds before a collective gives up")->capture_default_str();
+  app.add_option("--schedule", o->schedule, "pipeline schedule: gpipe | 1f1b")->capture_default_str();
+  app.add_option("--micro-batches", o->micro_batches,
+                 "pipeline micro-batches per step (default: --grad-accum if > 1, else --pp)");
+  app.add_option("--trace", o->trace, "write a Chrome-trace/Perfetto JSON of every rank's spans (--pp >= 2)");
+  app.add_option("--save-every", o->save_every, "save a checkpoint to RUN_DIR/ckpt/step_N every N steps (0 = only on Ctrl-C)")
+      ->capture_default_str();
+  app.add_option("--keep", o->keep, "checkpoints kept (newest K)")->capture_default_str();
+  auto* resume = app.add_option("--resume", o->resume,
+                                "continue from RUN_DIR's latest checkpoint, or from PATH (a ckpt/step_N or run directory)")
+                     ->expected(0, 1);
+  app.add_option("--stop-after", o->stop_after, "save a checkpoint and stop after this step (0 = run to --steps)");
+  app.add_option("--on-nan", o->on_nan, "non-finite loss or gradient: stop (error) | skip (no update)")
+      ->capture_default_str();
   // Hidden test hooks (docs/parallel.md): a fault on one rank at one step, NaN poison.
   app.add_option("--test-fault", o->fault, "")->group("");
   app.add_option("--test-fault-rank", o->fault_rank, "")->group("");
   app.add_option("--test-fault-step", o->fault_step, "")->group("");
   app.add_flag("--test-poison", o->poison, "")->group("");
-  return [o] {
+  app.add_option("--test-save-fail-bytes", o->save_fail_bytes, "")->group("");
+  return [o, resume] {
+    if (resume->count() > 0 && o->resume.empty()) o->resume = "latest";
     weft::train::pretrain(*o);
     return 0;
   };

@@ -8,7 +8,7 @@ namespace {
 
 // Walks the buffer list once: with base == nullptr it only counts.
 std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool with_backward,
-                  int tp, float* base) {
+                  int tp, bool with_head, float* base) {
   const std::size_t L = c.n_layer, C = c.n_embd;
   // This tp rank's shard of the split buffers (all of them when tp = 1).
   const std::size_t NH = c.n_head / tp, Vp = c.padded_vocab / tp, Cs = C / tp;
@@ -37,11 +37,15 @@ std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool wit
   take(a.fch, L * BT * 4 * Cs);
   take(a.fch_gelu, L * BT * 4 * Cs);
   take(a.residual3, L * BT * C);
-  take(a.lnf, BT * C);
-  take(a.lnf_mean, BT);
-  take(a.lnf_rstd, BT);
-  take(a.logits, BT * Vp);
-  take(a.losses, BT);
+  if (with_head) {
+    take(a.lnf, BT * C);
+    take(a.lnf_mean, BT);
+    take(a.lnf_rstd, BT);
+    take(a.logits, BT * Vp);
+    take(a.losses, BT);
+  } else {
+    a.lnf = a.lnf_mean = a.lnf_rstd = a.logits = a.losses = nullptr;
+  }
   a.att_scratch_floats = with_backward ? cpu::attention_backward_scratch_size(T) : 0;
   if (with_backward) {
     take(a.dresidual, BT * C);
@@ -57,20 +61,21 @@ std::size_t carve(ActivationArena& a, const GptConfig& c, int B, int T, bool wit
 
 }  // namespace
 
-void ActivationArena::allocate(const GptConfig& config, int b, int t, bool with_backward, int tp_size) {
+void ActivationArena::allocate(const GptConfig& config, int b, int t, bool with_backward,
+                               int tp_size, bool with_head) {
   B = b;
   T = t;
-  const std::size_t n = carve(*this, config, b, t, with_backward, tp_size, nullptr);
+  const std::size_t n = carve(*this, config, b, t, with_backward, tp_size, with_head, nullptr);
   // Not zeroed: every buffer is written before it is read. Touching the pages once
   // here would only move the first-touch cost; leave it to the first step.
   memory.allocate(n, /*zero=*/false);
-  carve(*this, config, b, t, with_backward, tp_size, memory.data());
+  carve(*this, config, b, t, with_backward, tp_size, with_head, memory.data());
 }
 
 std::size_t ActivationArena::floats_needed(const GptConfig& config, int B, int T,
-                                           bool with_backward, int tp_size) {
+                                           bool with_backward, int tp_size, bool with_head) {
   ActivationArena scratch;
-  return carve(scratch, config, B, T, with_backward, tp_size, nullptr);
+  return carve(scratch, config, B, T, with_backward, tp_size, with_head, nullptr);
 }
 
 }  // namespace weft::model

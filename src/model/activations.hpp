@@ -51,13 +51,15 @@ struct ActivationArena {
   AlignedBuffer<float> memory;
 
   // Sizes every buffer for a batch of up to B×T tokens; with_backward=false leaves
-  // out backward's scratch (inference, evaluation). Uses the current thread count.
+  // out backward's scratch (inference, evaluation); with_head=false leaves out
+  // lnf/logits/losses (pipeline stages before the last). Uses the current thread count.
   // tp: the tensor-parallel group size (shards the [tp] buffers).
-  void allocate(const GptConfig& config, int B, int T, bool with_backward, int tp = 1);
+  void allocate(const GptConfig& config, int B, int T, bool with_backward, int tp = 1,
+                bool with_head = true);
   std::size_t floats() const { return memory.size(); }
   // Floats the arena needs for (config, B, T) without allocating it.
   static std::size_t floats_needed(const GptConfig& config, int B, int T, bool with_backward,
-                                   int tp = 1);
+                                   int tp = 1, bool with_head = true);
 };
 
 }  // namespace weft::model

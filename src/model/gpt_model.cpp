@@ -17,19 +17,87 @@
 
 namespace weft::model {
 
-GptModel::GptModel(const GptConfig& config, int B, int T, bool training, TpShard tp)
-    : config_(config), tp_(tp), layout_((config.validate(), config), tp.size) {
+namespace {
+
+// The stage in full-model layer numbers (layer_end < 0: to the last layer), checked.
+StageSpec checked_stage(StageSpec s, const GptConfig& full) {
+  full.validate();
+  if (s.layer_end < 0) s.layer_end = full.n_layer;
+  if (s.layer_begin < 0 || s.layer_begin >= s.layer_end || s.layer_end > full.n_layer)
+    throw config_error(str("pipeline stage [", s.layer_begin, ", ", s.layer_end,
+                           ") is not a non-empty range of the model's ", full.n_layer, " layers"));
+  return s;
+}
+
+// The full config with the stage's layer count: its ParamLayout is the stage's buffer.
+GptConfig stage_config(GptConfig c, const StageSpec& s) {
+  c.n_layer = s.layer_end - s.layer_begin;
+  return c;
+}
+
+}  // namespace
+
+GptModel::GptModel(const GptConfig& config, int B, int T, bool training, TpShard tp,
+                   StageSpec stage)
+    : config_(stage_config(config, checked_stage(stage, config))),
+      tp_(tp),
+      stage_(checked_stage(stage, config)),
+      last_stage_(stage_.layer_end == config.n_layer),
+      layout_(config_, tp.size) {
   WEFT_CHECK(tp.size >= 1 && tp.rank >= 0 && tp.rank < tp.size);
   if (B < 1 || T < 1 || T > config_.max_seq)
     throw config_error(str("batch ", B, "×", T, " does not fit the model: need B >= 1 and 1 <= T <= ",
                            config_.max_seq, " (max_seq)"));
   params_.allocate(layout_.total());
   if (training) grads_.allocate(layout_.total());
-  acts_.allocate(config_, B, T, training, tp.size);
-  last_inp_.allocate(static_cast<std::size_t>(B) * T);
+  slots_.push_back(std::make_unique<Slot>());
+  cur_ = slots_[0].get();
+  cur_->acts.allocate(config_, B, T, training, tp_.size, last_stage_);
+  cur_->inp.allocate(static_cast<std::size_t>(B) * T);
   doc_start_.allocate(static_cast<std::size_t>(B) * T);
   pos_.allocate(static_cast<std::size_t>(B) * T);
   ce_stats_.allocate(3 * static_cast<std::size_t>(B) * T);
+}
+
+void GptModel::set_activation_slots(int n) {
+  WEFT_CHECK(n >= 1, "set_activation_slots(", n, ")");
+  slots_.resize(std::min<std::size_t>(slots_.size(), static_cast<std::size_t>(n)));
+  const ActivationArena& a0 = slots_[0]->acts;
+  while (slots_.size() < static_cast<std::size_t>(n)) {
+    auto s = std::make_unique<Slot>();
+    s->acts.allocate(config_, a0.B, a0.T, /*with_backward=*/false, tp_.size, last_stage_);
+    // Backward scratch: one backward at a time, so every slot shares slot 0's.
+    s->acts.dresidual = a0.dresidual;
+    s->acts.dbuf = a0.dbuf;
+    s->acts.dqkv = a0.dqkv;
+    s->acts.dfch = a0.dfch;
+    s->acts.att_scratch = a0.att_scratch;
+    s->acts.att_scratch_floats = a0.att_scratch_floats;
+    s->inp.allocate(static_cast<std::size_t>(a0.B) * a0.T);
+    slots_.push_back(std::move(s));
+  }
+  cur_ = slots_[0].get();
+}
+
+void GptModel::use_slot(int s) {
+  WEFT_CHECK(s >= 0 && s < activation_slots(), "activation slot ", s, " of ", activation_slots());
+  cur_ = slots_[static_cast<std::size_t>(s)].get();
+}
+
+std::size_t GptModel::activation_floats() const {
+  std::size_t n = 0;
+  for (const auto& s : slots_) n += s->acts.floats();
+  return n;
+}
+
+const float* GptModel::stage_output() const {
+  WEFT_CHECK(!last_stage_, "stage_output() on the last stage");
+  return cur_->acts.residual3 + static_cast<std::size_t>(config_.n_layer - 1) * cur_->acts.stride_btc;
+}
+
+const float* GptModel::stage_input_grad() const {
+  WEFT_CHECK(!first_stage(), "stage_input_grad() on the first stage");
+  return cur_->acts.dresidual;
 }
 
 void GptModel::init_weights(std::uint64_t seed) {
@@ -96,12 +164,14 @@ void GptModel::linear_backward(float* dinp, float* dweight, float* dbias, const 
 }
 
 void GptModel::check_shape(int B, int T) const {
-  if (B < 1 || T < 1 || B * T > acts_.B * acts_.T || T > acts_.T)
+  const ActivationArena& a = cur_->acts;
+  if (B < 1 || T < 1 || B * T > a.B * a.T || T > a.T)
     throw config_error(str("batch ", B, "×", T, " exceeds the model's activation capacity ",
-                           acts_.B, "×", acts_.T));
+                           a.B, "×", a.T));
 }
 
-void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_logits) {
+void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, int B, int T,
+                            bool with_logits) {
   check_shape(B, T);
   const int C = config_.n_embd, L = config_.n_layer, V = config_.vocab;
   // This tp rank's shard: Cs channels (NHs heads) of qkv/attention/MLP, Vs vocabulary rows.
@@ -110,14 +180,16 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
   const bool bias_here = tp_.rank == 0;  // row-parallel biases: added once, before the sum
   const int N = B * T;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
-  std::memcpy(last_inp_.data(), inp, static_cast<std::size_t>(N) * sizeof(std::int32_t));
-  last_B_ = B;
-  last_T_ = T;
-  backward_ready_ = false;
-  acts_saved_ = !grads_.empty();
-  logits_valid_ = with_logits;
+  Slot& slot = *cur_;
+  if (first_stage())
+    std::memcpy(slot.inp.data(), inp, static_cast<std::size_t>(N) * sizeof(std::int32_t));
+  slot.B = B;
+  slot.T = T;
+  slot.backward_ready = false;
+  slot.acts_saved = !grads_.empty();
+  slot.logits_valid = with_logits && last_stage_;
   const ParamViews<float> p = param_views();
-  ActivationArena& a = acts_;
+  ActivationArena& a = slot.acts;
   // bf16: round the master weights once per forward (backward reuses the copy).
   // TODO(zero3): with ZeRO-3 this must happen per unit after params_needed().
   if (precision_ == cpu::Precision::kBf16)
@@ -130,9 +202,13 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
                            packed_T_));
 
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);
-  cpu::embedding_forward_shard(a.encoded, inp, p.wte, p.wpe, B, T, C, V, v0, Vs, tp_.rank == 0,
-                               pos);
-  hooks_->sum_vocab_parallel_embedding(a.encoded, NC);
+  if (first_stage()) {
+    cpu::embedding_forward_shard(a.encoded, inp, p.wte, p.wpe, B, T, C, V, v0, Vs, tp_.rank == 0,
+                                   pos);
+    hooks_->sum_vocab_parallel_embedding(a.encoded, NC);
+  } else {  // a later pipeline stage: the incoming residual is this stage's input, saved
+    std::memcpy(a.encoded, residual_in, NC * sizeof(float));
+  }
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
 
   for (int l = 0; l < L; ++l) {
@@ -172,6 +248,7 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
     hooks_->params_done(l, Pass::kForward);
   }
 
+  if (!last_stage_) return;
   hooks_->params_needed(unit_head(L), Pass::kForward);
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);  // tied LM head reads wte
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
@@ -184,7 +261,8 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_log
 
 float GptModel::forward(const std::int32_t* inp, const std::int32_t* targets, const float* weights,
                         int B, int T) {
-  forward_body(inp, B, T);
+  WEFT_CHECK(first_stage() && last_stage_, "forward() runs the whole model, not a stage");
+  forward_body(inp, nullptr, B, T);
   if (targets == nullptr) return -1.0f;
   const cpu::ClassifierLoss r = classifier(targets, weights, B * T, false, 1.0f);
   last_weight_sum_ = r.weight_sum;
@@ -193,12 +271,23 @@ float GptModel::forward(const std::int32_t* inp, const std::int32_t* targets, co
 
 float GptModel::forward_train(const std::int32_t* inp, const std::int32_t* targets,
                               const float* weights, int B, int T, float grad_scale) {
+  return forward_train_stage(inp, nullptr, targets, weights, B, T, grad_scale);
+}
+
+float GptModel::forward_train_stage(const std::int32_t* inp, const float* residual_in,
+                                    const std::int32_t* targets, const float* weights, int B,
+                                    int T, float grad_scale) {
   WEFT_CHECK(!grads_.empty(), "forward_train on a model built without training buffers");
-  WEFT_CHECK(targets != nullptr);
-  forward_body(inp, B, T);
+  WEFT_CHECK(first_stage() ? inp != nullptr : residual_in != nullptr);
+  WEFT_CHECK(!last_stage_ || targets != nullptr);
+  forward_body(inp, residual_in, B, T);
+  cur_->backward_ready = true;
+  if (!last_stage_) {
+    last_weight_sum_ = 0.0;
+    return 0.0f;
+  }
   const cpu::ClassifierLoss r = classifier(targets, weights, B * T, true, grad_scale);
   last_weight_sum_ = r.weight_sum;
-  backward_ready_ = true;
   return static_cast<float>(r.loss);
 }
 
@@ -211,23 +300,29 @@ cpu::ClassifierLoss GptModel::classifier(const std::int32_t* targets, const floa
   const std::size_t n = static_cast<std::size_t>(N);
   double* row_max = ce_stats_.data();  // (N)
   double* sums = row_max + n;          // (2, N): Σexp | target logit
-  const double wsum = cpu::classifier_shard_max(row_max, acts_.logits, targets, weights, N, s);
+  const double wsum = cpu::classifier_shard_max(row_max, cur_->acts.logits, targets, weights, N, s);
   hooks_->reduce_vocab_parallel_stats(row_max, n, /*max=*/true);
-  cpu::classifier_shard_sums(sums, acts_.logits, targets, weights, row_max, N, s, with_grad);
+  cpu::classifier_shard_sums(sums, cur_->acts.logits, targets, weights, row_max, N, s, with_grad);
   hooks_->reduce_vocab_parallel_stats(sums, 2 * n, /*max=*/false);
-  return cpu::classifier_shard_finish(acts_.losses, acts_.logits, targets, weights, row_max, sums,
+  return cpu::classifier_shard_finish(cur_->acts.losses, cur_->acts.logits, targets, weights, row_max, sums,
                                       N, s, wsum, with_grad, grad_scale);
 }
 
-void GptModel::backward() {
-  WEFT_CHECK(backward_ready_, "backward() needs a forward_train() first");
-  backward_impl(acts_.logits, nullptr);
+void GptModel::backward() { backward_stage(nullptr); }
+
+void GptModel::backward_stage(const float* dresidual_out) {
+  WEFT_CHECK(cur_->backward_ready, "backward() needs a forward_train() first");
+  WEFT_CHECK(last_stage_ == (dresidual_out == nullptr),
+             "backward_stage: d(stage output) is given on non-last stages only");
+  // The last stage's logits hold dlogits (fused classifier).
+  backward_impl(last_stage_ ? cur_->acts.logits : nullptr, nullptr, dresidual_out);
 }
 
-void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
-  backward_ready_ = false;
-  acts_saved_ = false;
-  const int B = last_B_, T = last_T_;
+void GptModel::backward_impl(const float* dlogits, const float* dhidden,
+                             const float* dresidual_out) {
+  cur_->backward_ready = false;
+  cur_->acts_saved = false;
+  const int B = cur_->B, T = cur_->T;
   const int C = config_.n_embd, L = config_.n_layer;
   const int Cs = C / tp_.size, NHs = config_.n_head / tp_.size;
   const int Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
@@ -235,29 +330,34 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
   const std::size_t NC = static_cast<std::size_t>(N) * C;
   const ParamViews<float> p = param_views();
   const ParamViews<float> g = grad_views();
-  ActivationArena& a = acts_;
+  ActivationArena& a = cur_->acts;
   if (a.att_scratch_floats < cpu::attention_backward_scratch_size(T))
     throw config_error("the thread count grew after the model was built",
                        "set the thread count before building the model");
 
-  // Head: d(lnf) from the LM head's dlogits and/or a caller's head on lnf.
-  hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
-  hooks_->params_needed(unit_head(L), Pass::kBackward);
-  const float* last = a.residual3 + (L - 1) * a.stride_btc;
-  // The LM head is column-parallel over the vocabulary: dlnf sums over the tp group.
-  if (dlogits != nullptr) {
-    linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vs);
-    hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
+  if (!last_stage_) {  // the next stage sent d(this stage's output residual)
+    std::memcpy(a.dresidual, dresidual_out, NC * sizeof(float));
+    hooks_->grads_ready(unit_head(L));  // nothing to add: lnf is unused here
   } else {
-    std::memset(a.dbuf, 0, NC * sizeof(float));
+    // Head: d(lnf) from the LM head's dlogits and/or a caller's head on lnf.
+    hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
+    hooks_->params_needed(unit_head(L), Pass::kBackward);
+    const float* last = a.residual3 + (L - 1) * a.stride_btc;
+    // The LM head is column-parallel over the vocabulary: dlnf sums over the tp group.
+    if (dlogits != nullptr) {
+      linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vs);
+      hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
+    } else {
+      std::memset(a.dbuf, 0, NC * sizeof(float));
+    }
+    // A head on lnf is replicated over the tp group: its gradient is added after the sum.
+    if (dhidden != nullptr) cpu::add_inplace(a.dbuf, dhidden, NC);
+    cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
+                            a.lnf_rstd, N, C);
+    hooks_->params_done(unit_head(L), Pass::kBackward);
+    hooks_->params_done(kUnitEmbedding, Pass::kBackward);
+    hooks_->grads_ready(unit_head(L));
   }
-  // A head on lnf is replicated over the tp group: its gradient is added after the sum.
-  if (dhidden != nullptr) cpu::add_inplace(a.dbuf, dhidden, NC);
-  cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
-                          a.lnf_rstd, N, C);
-  hooks_->params_done(unit_head(L), Pass::kBackward);
-  hooks_->params_done(kUnitEmbedding, Pass::kBackward);
-  hooks_->grads_ready(unit_head(L));
 
   // Blocks, last to first. dresidual holds d(residual3 of layer l) on entry.
   for (int l = L - 1; l >= 0; --l) {
@@ -299,9 +399,11 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
     hooks_->grads_ready(l);
   }
 
-  // Every tp rank adds its own wte rows and the whole (replicated) wpe gradient.
-  cpu::embedding_backward_shard(g.wte, g.wpe, a.dresidual, last_inp_.data(), B, T, C, v0, Vs,
-                                packed_B_ ? pos_.data() : nullptr);
+  // Every tp rank adds its own wte rows and the whole (replicated) wpe gradient. A
+  // later pipeline stage leaves d(input residual) in dresidual for the previous stage.
+  if (first_stage())
+    cpu::embedding_backward_shard(g.wte, g.wpe, a.dresidual, cur_->inp.data(), B, T, C, v0, Vs,
+                                  packed_B_ ? pos_.data() : nullptr);
   hooks_->grads_ready(kUnitEmbedding);
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/aligned_buffer.hpp"
 #include "kernels/cpu/classifier.hpp"
@@ -27,19 +28,36 @@ struct TpShard {
   int size = 1;
 };
 
+// The layers one pipeline stage runs (docs/parallel.md "Pipeline parallel"): blocks
+// [layer_begin, layer_end) of the full model; the first stage (layer_begin == 0)
+// also runs the embedding, the last (layer_end == L) the final LayerNorm, LM head
+// and loss. The default (layer_end < 0) is the whole model: one stage.
+struct StageSpec {
+  int layer_begin = 0;
+  int layer_end = -1;
+};
+
 class GptModel {
  public:
   // Allocates parameters (zeroed; call init_weights or load into params()), the
   // gradient mirror when `training`, and activations for batches up to B×T.
   // tp: this rank's tensor-parallel shard (tp.size must divide n_head and Vp).
-  GptModel(const GptConfig& config, int B, int T, bool training = true, TpShard tp = {});
+  // With a StageSpec the model holds only that pipeline stage: config() then has the
+  // stage's n_layer and the flat buffer the stage's blocks (plus wte/wpe/lnf, used
+  // only on the first/last stage); fill it with stage_params_from_full
+  // (model/stage_params.hpp).
+  GptModel(const GptConfig& config, int B, int T, bool training = true, TpShard tp = {},
+           StageSpec stage = {});
 
-  const GptConfig& config() const { return config_; }
+  const GptConfig& config() const { return config_; }  // the stage's (n_layer = its blocks)
+  const StageSpec& stage() const { return stage_; }     // in the full model's layer numbers
+  bool first_stage() const { return stage_.layer_begin == 0; }
+  bool last_stage() const { return last_stage_; }
   const ParamLayout& layout() const { return layout_; }
   const TpShard& tp() const { return tp_; }
   std::size_t num_params() const { return layout_.total(); }
-  int max_batch() const { return acts_.B; }
-  int max_seq() const { return acts_.T; }
+  int max_batch() const { return cur_->acts.B; }
+  int max_seq() const { return cur_->acts.T; }
 
   float* params() { return params_.data(); }              // (num_params)
   const float* params() const { return params_.data(); }
@@ -47,7 +65,16 @@ class GptModel {
   const float* grads() const { return grads_.data(); }
   ParamViews<float> param_views() { return ParamViews<float>::make(layout_, params_.data()); }
   ParamViews<float> grad_views() { return ParamViews<float>::make(layout_, grads_.data()); }
-  const ActivationArena& activations() const { return acts_; }
+  const ActivationArena& activations() const { return cur_->acts; }
+
+  // Activation slots (pipeline micro-batches in flight): n arenas for this stage's
+  // layers; slot 0 keeps the backward scratch, which the others share (one backward
+  // runs at a time). use_slot(s) picks the arena the next forward/backward uses.
+  void set_activation_slots(int n);
+  int activation_slots() const { return static_cast<int>(slots_.size()); }
+  void use_slot(int s);
+  // Floats of all activation arenas (the stage's peak activation memory).
+  std::size_t activation_floats() const;
 
   // GPT-2 / llm.c init: weights ~ N(0, 0.02), the two residual projections
   // (attprojw, fcprojw) ~ N(0, 0.02/sqrt(2L)), biases 0, LayerNorm weights 1,
@@ -80,16 +107,31 @@ class GptModel {
                       const float* weights, int B, int T, float grad_scale);
   // Accumulates (+=) into grads() the gradient of the last forward_train.
   void backward();
+
+  // Pipeline stage forms. The first stage reads tokens `inp` (B,T), the others the
+  // incoming residual (B,T,C). Non-last stages leave their output residual in
+  // stage_output() (valid until this slot's backward) and return 0; the last stage
+  // computes the loss as forward_train (targets required) and returns it.
+  float forward_train_stage(const std::int32_t* inp, const float* residual_in,
+                            const std::int32_t* targets, const float* weights, int B, int T,
+                            float grad_scale);
+  const float* stage_output() const;  // (B,T,C) non-last stages
+  // Backward of this slot; dresidual_out (B,T,C) = d(stage output) on non-last stages
+  // (nullptr on the last). Non-first stages leave d(input residual) in
+  // stage_input_grad(), valid until the next backward.
+  void backward_stage(const float* dresidual_out);
+  const float* stage_input_grad() const;  // (B,T,C) non-first stages
   void zero_grad();
 
-  const float* logits() const { return acts_.logits; }  // (B,T,Vp) of the last forward
+  const float* logits() const { return cur_->acts.logits; }  // (B,T,Vp) of the last forward
 
   // --- Extension points for stages with their own loss (SFT packing, reward model,
   // PPO, DPO). Defined in gpt_model_heads.cpp.
+  // Whole model only (first and last stage), on the current activation slot.
   // Forward without the LM head: only final_hidden() is computed (scalar heads).
   void forward_hidden(const std::int32_t* inp, int B, int T);
   // Final LayerNorm output (B,T,C) of the last forward*: the input of the LM head.
-  const float* final_hidden() const { return acts_.lnf; }
+  const float* final_hidden() const { return cur_->acts.lnf; }
   // Accumulates (+=) into grads() the gradient of a caller's loss of the last
   // forward() (targets may be nullptr) or forward_hidden(), given as
   //   dlogits (B,T,Vp) = dloss/dlogits() (under tp: (B,T,Vp/tp) of this rank's
@@ -107,7 +149,8 @@ class GptModel {
   // document and positions restart at 0 there (token t uses wpe[t − doc_start]), so a
   // packed row computes exactly what its documents would compute alone. Copied and
   // validated (weft::Error naming the position); applies to every following forward
-  // (which must then be B×T) until clear_doc_starts().
+  // (which must then be B×T) until clear_doc_starts(). Under a pipeline every stage
+  // masks its attention and the first stage's embedding applies the positions.
   void set_doc_starts(const std::int32_t* doc_start, int B, int T);
   void clear_doc_starts() { packed_B_ = packed_T_ = 0; }
   bool packed() const { return packed_B_ > 0; }
@@ -119,10 +162,12 @@ class GptModel {
   static double train_flops(const GptConfig& config, int B, int T);
 
  private:
-  void forward_body(const std::int32_t* inp, int B, int T, bool with_logits = true);
-  // Backward through the whole model; d(lnf) = dlogits·wte (if dlogits) + dhidden (if
-  // dhidden). dlogits (B,T,Vp) has zero padded columns.
-  void backward_impl(const float* dlogits, const float* dhidden);
+  void forward_body(const std::int32_t* inp, const float* residual_in, int B, int T,
+                    bool with_logits = true);
+  // Backward of the current slot. Last stage: d(lnf) = dlogits·wte (if dlogits) +
+  // dhidden (if dhidden); dlogits (B,T,Vp) has zero padded columns. Other stages:
+  // dresidual_out (B,T,C) = d(stage output), dlogits and dhidden nullptr.
+  void backward_impl(const float* dlogits, const float* dhidden, const float* dresidual_out);
   void check_shape(int B, int T) const;
   // Vocab-parallel cross-entropy over the logits (phases of kernels/cpu/classifier.hpp
   // with the tp reductions between them); with_grad leaves dlogits in the logits.
@@ -134,20 +179,27 @@ class GptModel {
   void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                        const float* inp, const float* weight, int N, int C, int OC);
 
+  // One activation arena with the state of its last forward, for backward.
+  struct Slot {
+    ActivationArena acts;
+    AlignedBuffer<std::int32_t> inp;  // (B, T) copy of the forward's tokens (first stage)
+    int B = 0, T = 0;
+    bool backward_ready = false;  // forward_train's dlogits are in acts.logits
+    bool acts_saved = false;      // a training model's forward saved what backward needs
+    bool logits_valid = false;    // the forward computed acts.logits
+  };
+
   GptConfig config_;
   TpShard tp_;
+  StageSpec stage_;
+  bool last_stage_ = true;
   ParamLayout layout_;
   AlignedBuffer<float> params_;
   AlignedBuffer<float> grads_;
-  ActivationArena acts_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // >= 1
+  Slot* cur_ = nullptr;
   NoHooks no_hooks_;
   ModelHooks* hooks_ = &no_hooks_;
-  // State of the last forward, for backward.
-  AlignedBuffer<std::int32_t> last_inp_;  // (B, T) copy of the last forward's tokens
-  int last_B_ = 0, last_T_ = 0;
-  bool backward_ready_ = false;  // forward_train's dlogits are in logits()
-  bool acts_saved_ = false;      // a training model's forward saved what backward needs
-  bool logits_valid_ = false;    // the last forward computed logits()
   double last_weight_sum_ = 0.0;
   // Packing (set_doc_starts); packed_B_ == 0: off.
   AlignedBuffer<std::int32_t> doc_start_;  // (B, T)

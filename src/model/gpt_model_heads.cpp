@@ -10,15 +10,17 @@
 namespace weft::model {
 
 void GptModel::forward_hidden(const std::int32_t* inp, int B, int T) {
-  forward_body(inp, B, T, /*with_logits=*/false);
+  WEFT_CHECK(first_stage() && last_stage_, "forward_hidden() runs the whole model, not a stage");
+  forward_body(inp, nullptr, B, T, /*with_logits=*/false);
 }
 
 void GptModel::backward_from(const float* dlogits, const float* dhidden) {
   WEFT_CHECK(!grads_.empty(), "backward_from on a model built without training buffers");
-  WEFT_CHECK(acts_saved_, "backward_from needs a forward() or forward_hidden() first "
+  WEFT_CHECK(first_stage() && last_stage_, "backward_from runs the whole model, not a stage");
+  WEFT_CHECK(cur_->acts_saved, "backward_from needs a forward() or forward_hidden() first "
                           "(and one backward per forward)");
   WEFT_CHECK(dlogits != nullptr || dhidden != nullptr, "backward_from: no gradient given");
-  WEFT_CHECK(dlogits == nullptr || logits_valid_,
+  WEFT_CHECK(dlogits == nullptr || cur_->logits_valid,
              "backward_from: dlogits after forward_hidden(), which computes no logits");
   float* d = nullptr;
   if (dlogits != nullptr) {
@@ -26,15 +28,15 @@ void GptModel::backward_from(const float* dlogits, const float* dhidden) {
     // the padded rows of wte untouched. Under tp this rank holds vocabulary columns
     // [v0, v0 + Vs) only (logits() is (B,T,Vs) there).
     const int V = config_.vocab, Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
-    const std::size_t N = static_cast<std::size_t>(last_B_) * last_T_;
-    d = acts_.logits;
+    const std::size_t N = static_cast<std::size_t>(cur_->B) * cur_->T;
+    d = cur_->acts.logits;
     if (dlogits != d) std::memcpy(d, dlogits, N * Vs * sizeof(float));
     const int first_pad = V - v0 < 0 ? 0 : V - v0;  // local column of global column V
     if (first_pad < Vs)
       for (std::size_t i = 0; i < N; ++i)
         std::memset(d + i * Vs + first_pad, 0, static_cast<std::size_t>(Vs - first_pad) * sizeof(float));
   }
-  backward_impl(d, dhidden);
+  backward_impl(d, dhidden, nullptr);
 }
 
 void GptModel::set_doc_starts(const std::int32_t* doc_start, int B, int T) {

@@ -241,7 +241,7 @@ DpMemory DataParallel::memory() const {
   DpMemory m;
   m.params_alloc = m.grads_alloc = 4.0 * psi;
   m.optim_alloc = options_.zero == 0 ? 8.0 * psi : 8.0 * shard;
-  m.activations = 4.0 * static_cast<double>(model_.activations().floats());
+  m.activations = 4.0 * static_cast<double>(model_.activation_floats());
   m.params_held = 4.0 * psi;
   m.grads_held = 4.0 * psi;
   m.optim_held = m.optim_alloc;

@@ -70,6 +70,12 @@ class DataParallel final : public model::ModelHooks {
   double take_exposed_ms();
   DpMemory memory() const;
   std::string memory_report() const;
+  // Checkpoints (ZeRO >= 1): the AdamW moments of the own shard, packed in plan
+  // order (shard_floats each), and the AdamW step count.
+  float* shard_m() { return m_.data(); }
+  float* shard_v() { return v_.data(); }
+  std::int64_t adam_steps() const { return t_; }
+  void set_adam_steps(std::int64_t t) { t_ = t; }
 
   // ModelHooks.
   void params_needed(int unit, model::Pass pass) override;

@@ -21,6 +21,7 @@ class AdamWOptimizer {
   void step(float* params, const float* grads, const cpu::AdamWConfig& config, float grad_scale);
 
   std::int64_t steps_taken() const { return t_; }
+  void set_steps_taken(std::int64_t t) { t_ = t; }  // resume from a checkpoint
   std::size_t size() const { return m_.size(); }
   float* m() { return m_.data(); }  // (num_params)
   float* v() { return v_.data(); }  // (num_params)

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -18,11 +20,17 @@
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
+#include "model/stage_params.hpp"
 #include "parallel/comm/launch.hpp"
 #include "parallel/comm/mpi_runtime.hpp"
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
+#include "train/checkpoint.hpp"
+#include "train/convert.hpp"
 #include "train/peak_flops.hpp"
+#include "train/pipeline_setup.hpp"
+#include "train/pretrain_pipeline.hpp"
+#include "train/pretrain_ckpt.hpp"
 #include "train/rank_layout.hpp"
 #include "train/train_step.hpp"
 
@@ -50,11 +58,18 @@ void check_options(const PretrainOptions& o) {
   need(o.zero >= 0 && o.zero <= 3, str("--zero = ", o.zero, " must be 0, 1, 2 or 3"));
   need(o.bucket_mb > 0, str("--bucket-mb = ", o.bucket_mb, " must be positive"));
   need(o.comm_timeout_s > 0, str("--comm-timeout = ", o.comm_timeout_s, " must be positive"));
+  need(o.save_every >= 0, str("--save-every = ", o.save_every, " must be >= 0"));
+  need(o.keep >= 1, str("--keep = ", o.keep, " must be at least 1"));
+  need(o.stop_after >= 0, str("--stop-after = ", o.stop_after, " must be >= 0"));
+  need(o.on_nan == "stop" || o.on_nan == "skip", str("--on-nan '", o.on_nan, "': expected stop or skip"));
   need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
        str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
-  need(o.pp == 1, str("--pp ", o.pp, ": pipeline parallelism arrives with issue 6's pipeline work; use --pp 1"));
   need(o.tp == 1 || o.zero == 0,
        str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
+  check_pipeline_options(o);
+  need(o.pp == 1 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0 && o.on_nan == "stop"),
+       str("--pp ", o.pp, ": checkpoints (--save-every, --resume, --stop-after) and --on-nan skip "
+           "are not supported with pipeline parallelism yet; use --pp 1"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -66,7 +81,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
-                         "|pp=", o.pp);
+                         "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -90,7 +105,7 @@ void check_same_run(comm::Communicator& c, std::int64_t mine) {
 }
 
 void inject_fault(const PretrainOptions& o, int rank, int step) {
-  if (o.fault.empty() || rank != o.fault_rank || step + 1 != o.fault_step) return;
+  if (o.fault.empty() || o.fault == "nan" || rank != o.fault_rank || step + 1 != o.fault_step) return;
   log_warn("test fault: ", o.fault, " at step ", step + 1);
   if (o.fault == "kill") std::raise(SIGKILL);
   if (o.fault == "stall")
@@ -143,7 +158,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const bool writer = rank == 0;
   const fs::path run_dir(o.out);
   const fs::path metrics_path = run_dir / "metrics.jsonl";
-  if (writer && fs::exists(metrics_path) && !o.overwrite)
+  if (writer && fs::exists(metrics_path) && !o.overwrite && o.resume.empty())
     throw config_error(str(metrics_path.string(), " already exists: refusing to overwrite a run"),
                        "choose another --out or pass --overwrite");
   const parallel::GridShape shape = resolve_grid(o.dp, o.tp, o.pp, world);
@@ -156,9 +171,14 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   if (o.threads > 0) cpu::set_num_threads(o.threads);
 
   model::GptConfig cfg;
-  model::LlmcModel init;
-  if (!o.init_from.empty()) {
-    init = model::llmc_load_model(o.init_from);
+  LoadedWeights init;  // --init-from: an llm.c file or a weft checkpoint (parameters)
+  std::optional<Checkpoint> ck;  // --resume: verified before anything is built
+  if (!o.resume.empty()) {
+    ck = ckpt_open(ckpt_resolve(o.resume == "latest" ? o.out : o.resume));
+    cfg = ckpt_model_config(*ck);
+    if (!o.init_from.empty() && writer) log_warn("resume: --init-from is ignored (the checkpoint wins)");
+  } else if (!o.init_from.empty()) {
+    init = load_weights(o.init_from);
     cfg = init.config;
   } else {
     cfg = model::gpt_config_preset(o.model, o.vocab, o.max_seq);
@@ -185,20 +205,32 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const int row0 = coord.dp * B;
 
   const cpu::Precision precision = cpu::parse_precision(o.precision);
-  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp});
+  // Pipeline stage (pp > 1): this rank's blocks of the balanced split.
+  const model::StageSpec stage =
+      shape.pp > 1 ? model::stage_split(cfg.n_layer, shape.pp)[static_cast<std::size_t>(coord.pp)]
+                   : model::StageSpec{};
+  model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp}, stage);
   // Grid communicators, DP and TP hooks (declared after the model: released first).
   std::unique_ptr<RankLayout> layout;
   if (c != nullptr) layout = std::make_unique<RankLayout>(*c, shape);
   comm::Communicator* dp_comm = layout ? &layout->grid().dp() : nullptr;
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");
-  if (layout)
-    layout->init_params(m, o.init_from.empty() ? nullptr : init.params.data(), o.seed);
-  else if (!o.init_from.empty())
-    std::copy(init.params.begin(), init.params.end(), m.params());
-  else
+  CkptFullState resumed;  // --resume: the full (tp = 1) tensors, re-sliced below
+  if (ck) resumed = ckpt_assemble(*ck, model::ParamLayout(cfg), /*optimizer=*/true);
+  const float* full_init =
+      ck ? resumed.params.data() : (o.init_from.empty() ? nullptr : init.params.data());
+  if (layout && shape.pp > 1) {
+    pipeline_init_params(m, cfg, full_init, o.seed);
+  } else if (layout) {
+    layout->init_params(m, full_init, o.seed);
+  } else if (full_init != nullptr) {
+    std::copy(full_init, full_init + m.num_params(), m.params());
+  } else {
     m.init_weights(o.seed);
+  }
   init.params = {};
+  resumed.params = {};
   parallel::DataParallel* dp = nullptr;
   if (layout) {
     parallel::DataParallelOptions dpo;
@@ -214,21 +246,59 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   adam.lr = o.lr;
   adam.weight_decay = o.weight_decay;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
-  TrainStep trainer(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq, o.grad_accum);
-  trainer.set_data_parallel(dp);
-  if (layout) trainer.set_grad_sum_squares(layout->grad_sum_squares());
+  std::unique_ptr<TrainStep> trainer;
+  std::unique_ptr<PipelineStep> pipe;
+  std::unique_ptr<parallel::Tracer> tracer;
+  if (shape.pp == 1) {
+    trainer = std::make_unique<TrainStep>(m, opt.get(), adam, schedule, o.grad_clip, B, o.seq,
+                                          o.grad_accum);
+    trainer->set_data_parallel(dp);
+    if (layout) trainer->set_grad_sum_squares(layout->grad_sum_squares());
+    trainer->set_skip_nonfinite(o.on_nan == "skip");
+    if (o.fault == "nan")  // every rank: a NaN in the summed gradient is on all of them
+      trainer->set_grad_hook([&](int step, float* g) {
+        if (step + 1 != o.fault_step) return;
+        log_warn("test fault: NaN gradient at step ", step + 1);
+        g[m.layout()[model::ParamId::kFcw].offset + m.layout()[model::ParamId::kFcw].layer_size()] =
+            std::numeric_limits<float>::quiet_NaN();
+      });
+  } else {
+    pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, layout->grid().pp(), *c);
+    pipe->set_data_parallel(dp);
+    pipe->set_grad_sum_squares(layout->grad_sum_squares());
+    if (!o.trace.empty()) {
+      tracer = std::make_unique<parallel::Tracer>(rank);
+      pipe->set_tracer(tracer.get());
+    }
+  }
+  const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
+  int start_step = 0;
+  if (ck) {
+    ckpt_restore_optimizer(resumed, opt.get(), dp, m.tp(), cfg);
+    resumed.m = {};
+    resumed.v = {};
+    start_step = static_cast<int>(pretrain_ckpt_apply(*ck, o, rank, reader));
+  }
+  CkptScratch tp_full;  // tp > 1: the gathered tensors of a checkpoint
+  CkptSaveOptions save_opts;
+  save_opts.run_dir = o.out;
+  save_opts.keep = o.keep;
+  save_opts.fail_after_bytes = o.save_fail_bytes;
 
   PretrainResult result;
+  result.first_step = start_step;
   result.peak_gflops = o.peak_gflops > 0 ? o.peak_gflops : measure_sgemm_gflops(1024, 3);
-  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * o.grad_accum;
-  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * o.grad_accum;
+  const double step_flops = model::GptModel::train_flops(cfg, o.batch, o.seq) * accum;
+  const double tokens_per_step = static_cast<double>(o.batch) * o.seq * accum;
   log_info("train: model ", cfg.describe(), " (", m.num_params(), " params), B=", o.batch,
-           " T=", o.seq, " grad_accum=", o.grad_accum, ", threads ", cpu::num_threads(),
+           " T=", o.seq, " grad_accum=", accum, ", threads ", cpu::num_threads(),
            ", ", reader.total_tokens(), " training tokens in ", train_shards.size(),
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
     log_info("train: ", world, " ranks (", c->backend(), "), grid ", shape.describe(), ", ZeRO-",
              o.zero, ", ", dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+  if (pipe) log_pipeline_start(o, m, layout->grid().pp(), shape.dp, accum);
+  std::vector<double> bubbles;  // per step, mean over ranks
 
   // The run directory is created only once every input has been checked.
   std::ofstream metrics;
@@ -236,7 +306,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
     if (ec) throw io_error(str("cannot create run directory '", o.out, "': ", ec.message()));
-    metrics.open(metrics_path, std::ios::trunc);
+    if (ck)
+      metrics_keep_until(metrics_path.string(), start_step);
+    else
+      ckpt_prepare_fresh_run(o.out, o.overwrite);
+    metrics.open(metrics_path, ck ? std::ios::app : std::ios::trunc);
     if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   }
   // The global batch (every rank reads it whole and keeps rows [row0, row0 + B)).
@@ -247,16 +321,19 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   const int prompt = cfg.vocab > 50256 ? 50256 : 0;  // GPT-2's <|endoftext|>, else token 0
   const bool quiet = o.quiet || !writer;
 
-  for (int step = 0; step < o.steps; ++step) {
+  for (int step = start_step; step < o.steps; ++step) {
     inject_fault(o, rank, step);
-    const StepStats s = trainer.run(step, [&](std::int32_t* x, std::int32_t* y) {
+    const BatchSource next = [&](std::int32_t* x, std::int32_t* y) {
       reader.next(gx.data(), gy.data());
       std::copy(gx.data() + slice, gx.data() + slice + local, x);
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
-    });
-    if (!std::isfinite(s.loss))
+    };
+    const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
+    if (pipe && !std::isfinite(s.loss))
       throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
                   "lower --lr or check the data");
+    if (s.skipped && writer)
+      log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
     result.losses.push_back(s.loss);
     const double tok_s = tokens_per_step / (s.ms_total / 1e3);
     const double mfu = step_flops / (s.ms_total / 1e3) / (result.peak_gflops * 1e9);
@@ -266,6 +343,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (pipe) {
+      bubbles.push_back(mean_bubble(*pipe, *c, step));
+      j["bubble"] = bubbles.back();
+    }
+    if (s.skipped) j["skipped"] = s.nonfinite;
     if (!quiet)
       std::printf("step %6d/%d | loss %.6f | lr %.3e | norm %.4f | %8.1f ms | %9.0f tok/s | mfu %5.1f%%\n",
                   step + 1, o.steps, s.loss, s.lr, s.grad_norm, s.ms_total, tok_s, 100.0 * mfu);
@@ -290,10 +372,39 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       if (!metrics) throw io_error_errno("cannot write", metrics_path.string());
     }
     std::fflush(stdout);
+    // Checkpoint: every --save-every steps, at the end, at --stop-after, on a signal.
+    const int sig = StopSignals::received(c, step);
+    const bool stop = sig != 0 || step + 1 == o.stop_after;
+    // Pipeline stages do not write checkpoints yet (refused at start; a signal just stops).
+    if (!pipe && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
+      result.last_checkpoint =
+          ckpt_save(save_opts, step + 1,
+                    pretrain_ckpt_meta(o, cfg, shape.dp, shape.tp, step + 1, ckpt_adam_steps(opt.get(), dp), reader),
+                    ckpt_rank_tensors(m, opt.get(), dp, layout ? &layout->grid().tp() : nullptr, rank,
+                                      tp_full),
+                    c);
+      if (writer) log_info("train: checkpoint ", result.last_checkpoint);
+    }
+    if (stop) {
+      result.stop_signal = sig;
+      if (writer)
+        log_info("train: stopped after step ", step + 1,
+                 sig ? str(" on signal ", sig) : std::string(" (--stop-after)"),
+                 "; continue with --resume");
+      break;
+    }
   }
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
   if (layout && shape.tp > 1) layout->gather_full(m, full);
+  if (pipe) {  // the stages' (tp-gathered) parameters to pipeline rank 0 of dp/tp group 0
+    std::vector<float> whole;
+    if (coord.dp == 0 && coord.tp == 0)
+      whole = pipeline_gather_params(full.empty() ? m.params() : full.data(), m.stage(), cfg,
+                                     layout->grid().pp());
+    full = std::move(whole);
+    finish_pipeline(o, *pipe, layout->grid().pp(), *c, tracer.get(), bubbles);
+  }
   if (writer) {
     model::llmc_save_model((run_dir / "model.bin").string(), cfg, full.empty() ? m.params() : full.data());
     log_info("train: saved ", (run_dir / "model.bin").string(), " (llm.c format)");
@@ -306,6 +417,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
+  const StopSignals signals;  // SIGINT/SIGTERM: finish the step, save, return
   const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
                                            comm::MpiRuntime::launched());
   // Thread ranks default to the grid's size (--tp 2 alone starts 2 ranks).

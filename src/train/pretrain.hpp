@@ -52,18 +52,34 @@ struct PretrainOptions {
   int dp = 0;
   int tp = 1;
   int pp = 1;
-  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw") at the
-  // start of step fault_step (1-based); poison fills released ZeRO memory with NaN.
+  // Pipeline parallel (docs/parallel.md "Pipeline parallelism").
+  std::string schedule = "1f1b";  // gpipe | 1f1b
+  int micro_batches = 0;          // m per step; 0 = --grad-accum when > 1, else pp
+  std::string trace;              // Chrome-trace JSON of every rank's spans (--pp > 1)
+  // Checkpoints (docs/training.md "Checkpoints and resume").
+  int save_every = 0;           // save RUN_DIR/ckpt/step_N every N steps (and at the end); 0 = never
+  int keep = 3;                 // newest K checkpoints kept
+  std::string resume;           // "" = fresh run; "latest" = RUN_DIR's latest; else a path
+  int stop_after = 0;           // > 0: save and stop after this step (as SIGTERM would)
+  std::string on_nan = "stop";  // non-finite loss/gradient: "stop" (error) or "skip" the update
+  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw"; "nan":
+  // every rank, a NaN summed gradient in fcw layer 1) at step fault_step (1-based); poison fills
+  // released ZeRO memory with NaN; save_fail_bytes >= 0 makes rank files fail as on
+  // a full disk after that many bytes.
   std::string fault;
   int fault_rank = -1;
   int fault_step = 0;
   bool poison = false;
+  std::int64_t save_fail_bytes = -1;
 };
 
 struct PretrainResult {
+  int first_step = 0;              // steps done before this run (resume), losses[0] is step first_step+1
   std::vector<double> losses;      // per step
   std::vector<double> val_losses;  // per validation
   double peak_gflops = 0.0;
+  std::string last_checkpoint;     // directory of the last checkpoint saved, if any
+  int stop_signal = 0;             // SIGINT/SIGTERM that stopped the run early, else 0
 };
 
 PretrainResult pretrain(const PretrainOptions& options);

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "kernels/cpu/grad_norm.hpp"
 #include "parallel/data_parallel.hpp"
+#include "train/nan_check.hpp"
 
 namespace weft::train {
 
@@ -59,10 +60,7 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
                            str("step ", step + 1, " loss"));
     s.loss = sums[0] / sums[1];
   }
-  {
-    ScopedTimer t(&opt);
-    apply_update(step, s);
-  }
+  apply_update(step, s, &opt);
   if (dp_) s.ms_comm = dp_->take_exposed_ms();
   s.ms_forward = fwd * 1e3;
   s.ms_backward = bwd * 1e3;
@@ -71,12 +69,27 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   return s;
 }
 
-void TrainStep::apply_update(int step, StepStats& s) {
-  s.grad_norm = std::sqrt(grad_sum_squares_ ? grad_sum_squares_()
-                          : dp_ ? dp_->grad_sum_squares()
-                                : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+void TrainStep::apply_update(int step, StepStats& s, double* opt_s) {
+  if (grad_hook_) grad_hook_(step, model_.grads());
+  {
+    ScopedTimer t(opt_s);
+    s.grad_norm = std::sqrt(grad_sum_squares_ ? grad_sum_squares_()
+                            : dp_ ? dp_->grad_sum_squares()
+                                  : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+    s.lr = schedule_.at(step);
+    if (!std::isfinite(s.loss) || !std::isfinite(s.grad_norm)) {
+      // Loss and norm are global, so every rank takes the same branch.
+      s.nonfinite = nonfinite_report(model_, dp_, s.loss);
+      if (!skip_nonfinite_)
+        throw Error(ErrorKind::kRuntime,
+                    str("step ", step + 1, ": ", s.nonfinite, " (--on-nan stop)"),
+                    "lower --lr, check the data, resume from the last checkpoint, or pass --on-nan skip");
+      s.skipped = true;
+    }
+  }
+  if (s.skipped) return;
+  ScopedTimer t(opt_s);
   const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
-  s.lr = schedule_.at(step);
   cpu::AdamWConfig c = adam_;
   c.lr = s.lr;
   if (dp_ && dp_->zero() >= 1) {

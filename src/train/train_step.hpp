@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "core/aligned_buffer.hpp"
 #include "kernels/cpu/adamw.hpp"
@@ -29,6 +30,8 @@ struct StepStats {
   double lr = 0.0;
   double ms_forward = 0.0, ms_backward = 0.0, ms_optimizer = 0.0, ms_total = 0.0;
   double ms_comm = 0.0;    // communication waited for (not overlapped), DP only
+  bool skipped = false;    // non-finite loss/gradient and --on-nan skip: no update
+  std::string nonfinite;   // where it appeared (train/nan_check.hpp), else empty
 };
 
 // Fills x (B,T) and y (B,T) with the next micro-batch.
@@ -53,6 +56,10 @@ class TrainStep {
             const LrSchedule& schedule, float grad_clip, int B, int T, int grad_accum);
   // Runs as one DP rank of `dp` (owned by the caller; nullptr = single rank).
   void set_data_parallel(parallel::DataParallel* dp) { dp_ = dp; }
+  // Non-finite loss or gradient norm: skip the update (true) or throw (false, default).
+  void set_skip_nonfinite(bool skip) { skip_nonfinite_ = skip; }
+  // Test hook: called with (step, grads) once the step's gradients are final.
+  void set_grad_hook(std::function<void(int, float*)> hook) { grad_hook_ = std::move(hook); }
   // Replaces the Σ g² of the gradient norm (tensor parallel: summed over the tp
   // group, replicated tensors once); empty = the model's (or DP's) own sum.
   void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
@@ -68,13 +75,18 @@ class TrainStep {
   model::GptModel& model_;
   AdamWOptimizer* optimizer_;
   parallel::DataParallel* dp_ = nullptr;
+  bool skip_nonfinite_ = false;
+  std::function<void(int, float*)> grad_hook_;
   std::function<double()> grad_sum_squares_;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;
   int B_, T_, grad_accum_;
-  // Clips, steps the optimizer (or DP's ZeRO shard) and fills s.grad_norm, s.lr.
-  void apply_update(int step, StepStats& s);
+  // Once the step's gradients are final (s.loss set): calls grad_hook_, fills
+  // s.grad_norm and s.lr, checks for a non-finite loss/norm (throws, or sets
+  // s.skipped and leaves the weights), else clips and steps the optimizer (or DP's
+  // ZeRO shard). Adds its time to *opt_s.
+  void apply_update(int step, StepStats& s, double* opt_s);
 
   AlignedBuffer<std::int32_t> x_, y_;  // (B, T) each
   // run_weighted: (grad_accum, B, T) each, allocated on first use.

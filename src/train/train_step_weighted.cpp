@@ -64,10 +64,7 @@ StepStats TrainStep::run_weighted(int step, const MicroBatchSource& next_batch) 
                            str("step ", step + 1, " loss"));
   }
   s.loss = total_w > 0 ? loss_w / total_w : 0.0;
-  {
-    ScopedTimer t(&opt);
-    apply_update(step, s);
-  }
+  apply_update(step, s, &opt);
   if (dp_) s.ms_comm = dp_->take_exposed_ms();
   s.ms_forward = fwd * 1e3;
   s.ms_backward = bwd * 1e3;

@@ -131,3 +131,6 @@ set_tests_properties(${stage_tests} PROPERTIES FIXTURES_REQUIRED stage_ref
 
 # Tensor parallel (issue 6).
 include(${CMAKE_CURRENT_LIST_DIR}/tp_tests.cmake)
+# Pipeline parallel (weft train --pp) and its combinations with dp and tp.
+include(${CMAKE_CURRENT_LIST_DIR}/pp_tests.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/ckpt_tests.cmake)

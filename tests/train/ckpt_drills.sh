@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Checkpoint drills of `weft train` driven as processes (tests/train/ckpt_tests.cmake).
+# Usage: ckpt_drills.sh MODE WORK_DIR COMPARE WEFT [MPIRUN...] -- TRAIN_ARGS...
+#   signal   : SIGTERM mid-run (2 thread ranks) → finishes the step, saves, exits 0;
+#              --resume continues from it.
+#   mpi_bitwise: mpirun -np 2, ZeRO-1: 40 steps == 20 + --resume + 20, bit for bit.
+#   mpi_kill : mpirun -np 2, rank 1 killed (-9) at step 13 → the job fails naming it;
+#              --resume restarts from step_10 and the run equals the reference
+#              REF (WORK_DIR/../ref_n2) step by step: no batch skipped or repeated.
+#   tmpfs    : the disk fills while saving (a small tmpfs; skipped unless mountable)
+#              → the error says so and the previous checkpoint still loads.
+set -uo pipefail
+mode=$1 work=$2 compare=$3 weft=$4
+shift 4
+launcher=()
+while [[ $1 != -- ]]; do launcher+=("$1"); shift; done
+shift
+args=("$@")
+rm -rf "$work"; mkdir -p "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+
+case $mode in
+signal)
+  run=$work/run
+  "$weft" train "${args[@]}" --steps 100000 --ranks 2 --ranks-as threads --out "$run" &
+  pid=$!
+  for _ in $(seq 300); do
+    [[ -f $run/metrics.jsonl && $(wc -l <"$run/metrics.jsonl") -ge 3 ]] && break
+    sleep 0.1
+  done
+  kill -TERM $pid
+  wait $pid; rc=$?
+  ((rc == 0)) || fail "weft train exited $rc after SIGTERM (expected 0)"
+  n=$(wc -l <"$run/metrics.jsonl")
+  latest=$(cat "$run/ckpt/latest")
+  [[ $latest == "step_$n" ]] || fail "latest is '$latest', the run did $n steps"
+  echo "SIGTERM after step $n: checkpoint $latest"
+  "$weft" train "${args[@]}" --steps 100000 --ranks 2 --ranks-as threads --resume \
+    --stop-after $((n + 2)) --out "$run" || fail "resume failed"
+  [[ $(wc -l <"$run/metrics.jsonl") -eq $((n + 2)) ]] || fail "metrics.jsonl does not have $((n + 2)) steps"
+  ;;
+mpi_bitwise)
+  "${launcher[@]}" "$weft" train "${args[@]}" --zero 1 --steps 40 --out "$work/whole" || fail "whole run"
+  "${launcher[@]}" "$weft" train "${args[@]}" --zero 1 --steps 40 --stop-after 20 --out "$work/split" || fail "first half"
+  "${launcher[@]}" "$weft" train "${args[@]}" --zero 1 --steps 40 --resume --out "$work/split" || fail "resume"
+  "$compare" "$work/whole" "$work/split" 0 0 || fail "20 + resume + 20 differs from 40 steps"
+  ;;
+mpi_kill)
+  out=$(timeout -k 5 60 "${launcher[@]}" "$weft" train "${args[@]}" --steps 20 --save-every 5 --comm-timeout 2 \
+    --test-fault kill --test-fault-rank 1 --test-fault-step 13 --out "$work/run" 2>&1); rc=$?
+  echo "$out" | grep -vE "^\[r[0-9]\] train: (model|2 data)" | tail -12
+  ((rc != 0)) || fail "the job survived a killed rank"
+  grep -qE "process rank 1 .*signal 9|rank 1 has not arrived" <<<"$out" || fail "the error does not name rank 1"
+  [[ $(cat "$work/run/ckpt/latest") == step_10 ]] || fail "latest is not step_10"
+  "${launcher[@]}" "$weft" train "${args[@]}" --steps 20 --resume --out "$work/run" || fail "resume"
+  "$compare" "$work/../ref_n2" "$work/run" 1e-5 1e-5 || fail "resumed run differs from the reference"
+  ;;
+tmpfs)
+  [[ $(id -u) == 0 ]] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }
+  "$weft" train "${args[@]}" --steps 2 --stop-after 1 --out "$work/probe" >/dev/null || fail "probe run"
+  bytes=$(du -sb "$work/probe/ckpt/step_1" | cut -f1)
+  mkdir -p "$work/small"
+  mount -t tmpfs -o size=$((bytes * 3 / 2 + 65536)) tmpfs "$work/small" 2>/dev/null ||
+    { echo "SKIP: cannot mount a tmpfs here"; exit 77; }
+  trap 'umount "$work/small"' EXIT
+  out=$("$weft" train "${args[@]}" --steps 20 --save-every 5 --keep 1 --out "$work/small/run" 2>&1); rc=$?
+  echo "$out" | tail -3
+  ((rc != 0)) || fail "the run did not report the failed save"
+  grep -q "step_10 was NOT saved: .*No space left on device.*step_5 is intact" <<<"$out" || fail "message"
+  [[ $(ls -A "$work/small/run/ckpt") == $'latest\nstep_5' ]] || fail "ckpt/ holds: $(ls -A "$work/small/run/ckpt")"
+  "$weft" convert "$work/small/run" "$work/step5.bin" --to llmc || fail "step_5 does not load"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
+echo PASS

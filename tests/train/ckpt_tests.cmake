@@ -1,0 +1,25 @@
+# Checkpoint drills run as processes (included from tests/train/tests.cmake; uses its
+# synthetic shard and single-rank reference ref_n2 from dp_setup). ckpt_drills.sh
+# says what each one checks.
+set(ckpt_drill bash ${CMAKE_CURRENT_LIST_DIR}/ckpt_drills.sh)
+set(ckpt_args --model d2 --vocab 512 --max-seq 32 --data ${dp_dir}/syn_train_000.bin
+    --seq 16 --batch 4 --lr 1e-3 --warmup 2 --weight-decay 0.1 --threads 1
+    --peak-gflops 1 --overwrite -q --bucket-mb 0.5)
+set(ckpt_tests ckpt_signal ckpt_tmpfs_full)
+add_test(NAME ckpt_signal COMMAND ${ckpt_drill} signal ${dp_dir}/ckpt_signal
+         $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> -- ${ckpt_args})
+add_test(NAME ckpt_tmpfs_full COMMAND ${ckpt_drill} tmpfs ${dp_dir}/ckpt_tmpfs
+         $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> -- ${ckpt_args})
+set_tests_properties(ckpt_tmpfs_full PROPERTIES SKIP_RETURN_CODE 77)
+if(WEFT_HAVE_MPI)
+  # The kill drill uses dp_setup's d4 arguments so that ref_n2 is its reference.
+  set(ckpt_dp_args ${dp_common} --batch 4)
+  list(REMOVE_ITEM ckpt_dp_args train --steps 20)
+  add_test(NAME ckpt_mpi_bitwise COMMAND ${ckpt_drill} mpi_bitwise ${dp_dir}/ckpt_mpi_bitwise
+           $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> ${dp_mpirun} -np 2 -- ${ckpt_args})
+  add_test(NAME ckpt_mpi_kill COMMAND ${ckpt_drill} mpi_kill ${dp_dir}/ckpt_mpi_kill
+           $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> ${dp_mpirun} -np 2 -- ${ckpt_dp_args})
+  list(APPEND ckpt_tests ckpt_mpi_bitwise ckpt_mpi_kill)
+endif()
+set_tests_properties(${ckpt_tests} PROPERTIES FIXTURES_REQUIRED dp_ref
+                     ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 120)
