@@ -54,6 +54,8 @@ GptModel::GptModel(const GptConfig& config, int B, int T, bool training, TpShard
   cur_ = slots_[0].get();
   cur_->acts.allocate(config_, B, T, training, tp_.size, last_stage_);
   cur_->inp.allocate(static_cast<std::size_t>(B) * T);
+  doc_start_.allocate(static_cast<std::size_t>(B) * T);
+  pos_.allocate(static_cast<std::size_t>(B) * T);
   ce_stats_.allocate(3 * static_cast<std::size_t>(B) * T);
 }
 
@@ -168,7 +170,8 @@ void GptModel::check_shape(int B, int T) const {
                            a.B, "×", a.T));
 }
 
-void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, int B, int T) {
+void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, int B, int T,
+                            bool with_logits) {
   check_shape(B, T);
   const int C = config_.n_embd, L = config_.n_layer, V = config_.vocab;
   // This tp rank's shard: Cs channels (NHs heads) of qkv/attention/MLP, Vs vocabulary rows.
@@ -183,6 +186,8 @@ void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, i
   slot.B = B;
   slot.T = T;
   slot.backward_ready = false;
+  slot.acts_saved = !grads_.empty();
+  slot.logits_valid = with_logits && last_stage_;
   const ParamViews<float> p = param_views();
   ActivationArena& a = slot.acts;
   // bf16: round the master weights once per forward (backward reuses the copy).
@@ -190,9 +195,16 @@ void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, i
   if (precision_ == cpu::Precision::kBf16)
     cpu::f32_to_bf16_array(params_bf16_.data(), params_.data(), layout_.total());
 
+  const std::int32_t* pos = packed_B_ ? pos_.data() : nullptr;
+  const std::int32_t* doc_start = packed_B_ ? doc_start_.data() : nullptr;
+  if (packed_B_ && (B != packed_B_ || T != packed_T_))
+    throw config_error(str("forward of ", B, "×", T, " after set_doc_starts for ", packed_B_, "×",
+                           packed_T_));
+
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);
   if (first_stage()) {
-    cpu::embedding_forward_shard(a.encoded, inp, p.wte, p.wpe, B, T, C, V, v0, Vs, tp_.rank == 0);
+    cpu::embedding_forward_shard(a.encoded, inp, p.wte, p.wpe, B, T, C, V, v0, Vs, tp_.rank == 0,
+                                   pos);
     hooks_->sum_vocab_parallel_embedding(a.encoded, NC);
   } else {  // a later pipeline stage: the incoming residual is this stage's input, saved
     std::memcpy(a.encoded, residual_in, NC * sizeof(float));
@@ -220,7 +232,7 @@ void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, i
     // Column-parallel qkv (this rank's heads of q, k and v), attention on those heads,
     // row-parallel projection (partial sums, all-reduced by the hook).
     linear_forward(qkv, ln1, p.qkvw + l * 3 * Cs * C, p.qkvb + l * 3 * Cs, N, C, 3 * Cs);
-    cpu::attention_forward(atty, att, qkv, B, T, Cs, NHs);
+    cpu::attention_forward(atty, att, qkv, B, T, Cs, NHs, doc_start);
     // The projection's output goes straight into the residual buffer, then the skip is added.
     linear_forward(residual2, atty, p.attprojw + l * C * Cs, bias_here ? p.attprojb + l * C : nullptr,
                    N, Cs, C);
@@ -241,7 +253,8 @@ void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, i
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);  // tied LM head reads wte
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
   cpu::layernorm_forward(a.lnf, a.lnf_mean, a.lnf_rstd, last, p.lnfw, p.lnfb, N, C);
-  linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vs);  // this rank's vocabulary columns
+  if (with_logits)  // this rank's vocabulary columns
+    linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vs);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
   hooks_->params_done(unit_head(L), Pass::kForward);
 }
@@ -301,7 +314,14 @@ void GptModel::backward_stage(const float* dresidual_out) {
   WEFT_CHECK(cur_->backward_ready, "backward() needs a forward_train() first");
   WEFT_CHECK(last_stage_ == (dresidual_out == nullptr),
              "backward_stage: d(stage output) is given on non-last stages only");
+  // The last stage's logits hold dlogits (fused classifier).
+  backward_impl(last_stage_ ? cur_->acts.logits : nullptr, nullptr, dresidual_out);
+}
+
+void GptModel::backward_impl(const float* dlogits, const float* dhidden,
+                             const float* dresidual_out) {
   cur_->backward_ready = false;
+  cur_->acts_saved = false;
   const int B = cur_->B, T = cur_->T;
   const int C = config_.n_embd, L = config_.n_layer;
   const int Cs = C / tp_.size, NHs = config_.n_head / tp_.size;
@@ -319,13 +339,19 @@ void GptModel::backward_stage(const float* dresidual_out) {
     std::memcpy(a.dresidual, dresidual_out, NC * sizeof(float));
     hooks_->grads_ready(unit_head(L));  // nothing to add: lnf is unused here
   } else {
-    // Head: logits already hold dlogits (fused classifier).
+    // Head: d(lnf) from the LM head's dlogits and/or a caller's head on lnf.
     hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
     hooks_->params_needed(unit_head(L), Pass::kBackward);
     const float* last = a.residual3 + (L - 1) * a.stride_btc;
     // The LM head is column-parallel over the vocabulary: dlnf sums over the tp group.
-    linear_backward(a.dbuf, g.wte, nullptr, a.logits, a.lnf, p.wte, N, C, Vs);
-    hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
+    if (dlogits != nullptr) {
+      linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vs);
+      hooks_->sum_column_parallel_input_grad(a.dbuf, NC);
+    } else {
+      std::memset(a.dbuf, 0, NC * sizeof(float));
+    }
+    // A head on lnf is replicated over the tp group: its gradient is added after the sum.
+    if (dhidden != nullptr) cpu::add_inplace(a.dbuf, dhidden, NC);
     cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
                             a.lnf_rstd, N, C);
     hooks_->params_done(unit_head(L), Pass::kBackward);
@@ -376,7 +402,8 @@ void GptModel::backward_stage(const float* dresidual_out) {
   // Every tp rank adds its own wte rows and the whole (replicated) wpe gradient. A
   // later pipeline stage leaves d(input residual) in dresidual for the previous stage.
   if (first_stage())
-    cpu::embedding_backward_shard(g.wte, g.wpe, a.dresidual, cur_->inp.data(), B, T, C, v0, Vs);
+    cpu::embedding_backward_shard(g.wte, g.wpe, a.dresidual, cur_->inp.data(), B, T, C, v0, Vs,
+                                  packed_B_ ? pos_.data() : nullptr);
   hooks_->grads_ready(kUnitEmbedding);
 }
 

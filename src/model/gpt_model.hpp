@@ -124,6 +124,36 @@ class GptModel {
   void zero_grad();
 
   const float* logits() const { return cur_->acts.logits; }  // (B,T,Vp) of the last forward
+
+  // --- Extension points for stages with their own loss (SFT packing, reward model,
+  // PPO, DPO). Defined in gpt_model_heads.cpp.
+  // Whole model only (first and last stage), on the current activation slot.
+  // Forward without the LM head: only final_hidden() is computed (scalar heads).
+  void forward_hidden(const std::int32_t* inp, int B, int T);
+  // Final LayerNorm output (B,T,C) of the last forward*: the input of the LM head.
+  const float* final_hidden() const { return cur_->acts.lnf; }
+  // Accumulates (+=) into grads() the gradient of a caller's loss of the last
+  // forward() (targets may be nullptr) or forward_hidden(), given as
+  //   dlogits (B,T,Vp) = dloss/dlogits() (under tp: (B,T,Vp/tp) of this rank's
+  //                      columns, as logits()) (columns >= V ignored; may point at
+  //                      logits() itself, which is overwritten in any case), and/or
+  //   dhidden (B,T,C)  = dloss/dfinal_hidden() (a head on the final hidden state).
+  // Either may be nullptr, not both; dlogits needs forward(), not forward_hidden().
+  // Needs a training model; one backward per forward.
+  void backward_from(const float* dlogits, const float* dhidden);
+  void backward_from_logits(const float* dlogits) { backward_from(dlogits, nullptr); }
+  void backward_from_hidden(const float* dhidden) { backward_from(nullptr, dhidden); }
+
+  // Packed rows (SFT): doc_start (B,T) holds, for each token, the position in its row
+  // where its document (conversation) starts. Attention then stays inside each
+  // document and positions restart at 0 there (token t uses wpe[t − doc_start]), so a
+  // packed row computes exactly what its documents would compute alone. Copied and
+  // validated (weft::Error naming the position); applies to every following forward
+  // (which must then be B×T) until clear_doc_starts(). Under a pipeline every stage
+  // masks its attention and the first stage's embedding applies the positions.
+  void set_doc_starts(const std::int32_t* doc_start, int B, int T);
+  void clear_doc_starts() { packed_B_ = packed_T_ = 0; }
+  bool packed() const { return packed_B_ > 0; }
   // Σ of the loss weights seen by the last forward (the token count when unweighted).
   double last_weight_sum() const { return last_weight_sum_; }
 
@@ -132,7 +162,12 @@ class GptModel {
   static double train_flops(const GptConfig& config, int B, int T);
 
  private:
-  void forward_body(const std::int32_t* inp, const float* residual_in, int B, int T);
+  void forward_body(const std::int32_t* inp, const float* residual_in, int B, int T,
+                    bool with_logits = true);
+  // Backward of the current slot. Last stage: d(lnf) = dlogits·wte (if dlogits) +
+  // dhidden (if dhidden); dlogits (B,T,Vp) has zero padded columns. Other stages:
+  // dresidual_out (B,T,C) = d(stage output), dlogits and dhidden nullptr.
+  void backward_impl(const float* dlogits, const float* dhidden, const float* dresidual_out);
   void check_shape(int B, int T) const;
   // Vocab-parallel cross-entropy over the logits (phases of kernels/cpu/classifier.hpp
   // with the tp reductions between them); with_grad leaves dlogits in the logits.
@@ -149,7 +184,9 @@ class GptModel {
     ActivationArena acts;
     AlignedBuffer<std::int32_t> inp;  // (B, T) copy of the forward's tokens (first stage)
     int B = 0, T = 0;
-    bool backward_ready = false;
+    bool backward_ready = false;  // forward_train's dlogits are in acts.logits
+    bool acts_saved = false;      // a training model's forward saved what backward needs
+    bool logits_valid = false;    // the forward computed acts.logits
   };
 
   GptConfig config_;
@@ -164,6 +201,10 @@ class GptModel {
   NoHooks no_hooks_;
   ModelHooks* hooks_ = &no_hooks_;
   double last_weight_sum_ = 0.0;
+  // Packing (set_doc_starts); packed_B_ == 0: off.
+  AlignedBuffer<std::int32_t> doc_start_;  // (B, T)
+  AlignedBuffer<std::int32_t> pos_;        // (B, T) t − doc_start
+  int packed_B_ = 0, packed_T_ = 0;
   AlignedBuffer<double> ce_stats_;  // (3, B·T): row max | Σexp | target logit
   // bf16 mode only.
   cpu::Precision precision_ = cpu::Precision::kFp32;

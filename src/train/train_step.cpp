@@ -60,9 +60,19 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
                            str("step ", step + 1, " loss"));
     s.loss = sums[0] / sums[1];
   }
+  apply_update(step, s, &opt);
+  if (dp_) s.ms_comm = dp_->take_exposed_ms();
+  s.ms_forward = fwd * 1e3;
+  s.ms_backward = bwd * 1e3;
+  s.ms_optimizer = opt * 1e3;
+  s.ms_total = total.ms();
+  return s;
+}
+
+void TrainStep::apply_update(int step, StepStats& s, double* opt_s) {
   if (grad_hook_) grad_hook_(step, model_.grads());
   {
-    ScopedTimer t(&opt);
+    ScopedTimer t(opt_s);
     s.grad_norm = std::sqrt(grad_sum_squares_ ? grad_sum_squares_()
                             : dp_ ? dp_->grad_sum_squares()
                                   : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
@@ -77,25 +87,17 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
       s.skipped = true;
     }
   }
-  if (!s.skipped) {
-    ScopedTimer t(&opt);
-    const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
-    s.lr = schedule_.at(step);
-    cpu::AdamWConfig c = adam_;
-    c.lr = s.lr;
-    if (dp_ && dp_->zero() >= 1) {
-      dp_->optimizer_step(c, clip);
-    } else {
-      WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
-      optimizer_->step(model_.params(), model_.grads(), c, clip);
-    }
+  if (s.skipped) return;
+  ScopedTimer t(opt_s);
+  const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
+  cpu::AdamWConfig c = adam_;
+  c.lr = s.lr;
+  if (dp_ && dp_->zero() >= 1) {
+    dp_->optimizer_step(c, clip);
+  } else {
+    WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
+    optimizer_->step(model_.params(), model_.grads(), c, clip);
   }
-  if (dp_) s.ms_comm = dp_->take_exposed_ms();
-  s.ms_forward = fwd * 1e3;
-  s.ms_backward = bwd * 1e3;
-  s.ms_optimizer = opt * 1e3;
-  s.ms_total = total.ms();
-  return s;
 }
 
 }  // namespace weft::train

@@ -37,6 +37,16 @@ struct StepStats {
 // Fills x (B,T) and y (B,T) with the next micro-batch.
 using BatchSource = std::function<void(std::int32_t* x, std::int32_t* y)>;
 
+// A micro-batch with per-token loss weights and packed documents (SFT): buffers owned
+// by TrainStep that the source fills.
+struct MicroBatch {
+  std::int32_t* x;          // (B,T) input tokens
+  std::int32_t* y;          // (B,T) targets (any value in [0, V) where the weight is 0)
+  float* weights;           // (B,T) loss weights (SFT: 1 on assistant targets, else 0)
+  std::int32_t* doc_start;  // (B,T) first position of each token's document (GptModel::set_doc_starts)
+};
+using MicroBatchSource = std::function<void(const MicroBatch&)>;
+
 class TrainStep {
  public:
   TrainStep(model::GptModel& model, AdamWOptimizer& optimizer, const cpu::AdamWConfig& adam,
@@ -55,6 +65,11 @@ class TrainStep {
   void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
   // Runs step `step` (0-based, for the schedule).
   StepStats run(int step, const BatchSource& next_batch);
+  // As run(), for weighted, packed micro-batches (train_step_weighted.cpp). The loss
+  // is Σ w·loss / Σ w over the whole step — every micro-batch of every DP rank — so a
+  // DP run equals one rank on the same rows however the weights fall. The source is
+  // called for all grad_accum micro-batches before the first forward.
+  StepStats run_weighted(int step, const MicroBatchSource& next_batch);
 
  private:
   model::GptModel& model_;
@@ -67,7 +82,16 @@ class TrainStep {
   LrSchedule schedule_;
   float grad_clip_;
   int B_, T_, grad_accum_;
+  // Once the step's gradients are final (s.loss set): calls grad_hook_, fills
+  // s.grad_norm and s.lr, checks for a non-finite loss/norm (throws, or sets
+  // s.skipped and leaves the weights), else clips and steps the optimizer (or DP's
+  // ZeRO shard). Adds its time to *opt_s.
+  void apply_update(int step, StepStats& s, double* opt_s);
+
   AlignedBuffer<std::int32_t> x_, y_;  // (B, T) each
+  // run_weighted: (grad_accum, B, T) each, allocated on first use.
+  AlignedBuffer<std::int32_t> wx_, wy_, wdoc_;
+  AlignedBuffer<float> ww_;
 };
 
 }  // namespace weft::train
