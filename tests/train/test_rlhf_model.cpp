@@ -52,7 +52,7 @@ void check_gradient(float* params, const float* grads, std::size_t n,
   for (float x : g) norm2 += static_cast<double>(x) * x;
   const double norm = std::sqrt(norm2);
   ASSERT_GT(norm, 1e-6);
-  const double h = 1e-2;
+  const double h = 1e-3;
   std::vector<float> saved(params, params + n);
   auto eval_at = [&](const std::function<void(std::vector<float>&)>& move) {
     std::vector<float> p = saved;
