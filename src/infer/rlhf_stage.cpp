@@ -202,10 +202,16 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
     j["val_loss"] = v.loss;
     j["val_accuracy"] = v.accuracy;
     j["val_reward_margin"] = v.reward_margin;
+    j["val_policy_accuracy"] = v.policy_accuracy;
     print_line(quiet, str("val    ", step, " | loss ", v.loss, " | accuracy ", v.accuracy,
-                          " | margin ", v.reward_margin));
-    if (step == 0) result.val_before = v.accuracy, result.val_margin_before = v.reward_margin;
+                          " | margin ", v.reward_margin, " | policy prefers chosen ",
+                          v.policy_accuracy));
+    if (step == 0) {
+      result.val_before = v.accuracy, result.val_margin_before = v.reward_margin;
+      result.val_policy_before = v.policy_accuracy;
+    }
     result.val_after = v.accuracy, result.val_margin_after = v.reward_margin;
+    result.val_policy_after = v.policy_accuracy;
   };
   {
     nlohmann::json j = {{"step", 0}};
