@@ -43,7 +43,7 @@ struct RlhfOptions {
   // DPO.
   float beta = 0.1f;
   // Both.
-  double lr = 1e-5;
+  double lr = 1e-4;               // tiny (d2–d4) models; large ones want ~1e-5
   int warmup = 0;
   float grad_clip = 1.0f;
   int max_seq = 0;               // 0 = the model's
