@@ -20,7 +20,8 @@ train::RolloutFn make_engine_rollout(Engine& engine, const RolloutOptions& optio
       const int room = engine.max_seq() - static_cast<int>(prompts[i].size());
       if (room < 1)
         throw input_error(str("prompt ", i, " has ", prompts[i].size(),
-                              " tokens: no room left to generate within max_seq ", engine.max_seq()));
+                              " tokens: no room left to generate within max_seq ",
+                              engine.max_seq()));
       r.max_tokens = std::min(options.max_new_tokens, room);
       if (options.stop_token >= 0) r.stop_tokens = {{options.stop_token}};
       requests.push_back(std::move(r));

@@ -13,8 +13,8 @@
 namespace weft::infer {
 
 struct RolloutOptions {
-  int max_new_tokens = 48;   // per response (also capped by the engine's max_seq)
-  float temperature = 1.0f;  // 1 = sample the policy's own distribution (PPO needs it)
+  int max_new_tokens = 48;       // per response (also capped by the engine's max_seq)
+  float temperature = 1.0f;      // 1 = sample the policy's own distribution (PPO needs it)
   std::int32_t stop_token = -1;  // <|end|>; -1 = none
 };
 

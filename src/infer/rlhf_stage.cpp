@@ -35,10 +35,12 @@ void check_options(const RlhfOptions& o) {
   auto need = [](bool ok, const std::string& what) {
     if (!ok) throw config_error(what);
   };
-  need(o.method == "ppo" || o.method == "dpo", str("--method '", o.method, "': expected ppo or dpo"));
+  need(o.method == "ppo" || o.method == "dpo",
+       str("--method '", o.method, "': expected ppo or dpo"));
   need(!o.out.empty(), "--out RUN_DIR is required");
   need(!o.model.empty(), "--model (the SFT model.bin) is required");
-  if (o.method == "dpo") need(!o.pairs.empty(), "--method dpo needs --pairs (preference pairs JSONL)");
+  if (o.method == "dpo")
+    need(!o.pairs.empty(), "--method dpo needs --pairs (preference pairs JSONL)");
   if (o.method == "ppo") {
     need(!o.prompts.empty(), "--method ppo needs --prompts (prompts JSONL)");
     need(!o.reward_model.empty(), "--method ppo needs --reward-model (weft reward's model)");
@@ -72,8 +74,9 @@ class MetricsFile {
     if (!writer_) return;
     std::error_code ec;
     fs::create_directories(fs::path(path_).parent_path(), ec);
-    if (ec) throw io_error(str("cannot create run directory '", fs::path(path_).parent_path().string(),
-                               "': ", ec.message()));
+    if (ec)
+      throw io_error(str("cannot create run directory '", fs::path(path_).parent_path().string(),
+                         "': ", ec.message()));
     out_.open(path_, std::ios::trunc);
     if (!out_) throw io_error_errno("cannot create", path_);
   }
@@ -94,10 +97,11 @@ int context_len(const model::GptConfig& cfg, const RlhfOptions& o) {
   return o.max_seq > 0 ? std::min(o.max_seq, cfg.max_seq) : cfg.max_seq;
 }
 
-void check_tokenizer(const data::Tokenizer& tok, const model::GptConfig& cfg, const std::string& path) {
+void check_tokenizer(const data::Tokenizer& tok, const model::GptConfig& cfg,
+                     const std::string& path) {
   if (tok.vocab_size() > static_cast<std::uint32_t>(cfg.vocab))
-    throw input_error(str("the tokenizer has ", tok.vocab_size(), " ids but ", path, " has a vocabulary of ",
-                          cfg.vocab),
+    throw input_error(str("the tokenizer has ", tok.vocab_size(), " ids but ", path,
+                          " has a vocabulary of ", cfg.vocab),
                       "pass the --tokenizer the model was trained with");
 }
 
@@ -165,8 +169,8 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
   const int rank = c ? c->rank() : 0, world = c ? c->size() : 1;
   const bool quiet = o.quiet || rank != 0;
   if (o.batch % world != 0)
-    throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ", world,
-                           " data-parallel ranks"),
+    throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
+                           world, " data-parallel ranks"),
                        "use a batch that is a multiple of the rank count");
   MetricsFile metrics(o, rank == 0);
   model::LlmcModel sft = model::llmc_load_model(o.model);
@@ -175,17 +179,21 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
   check_tokenizer(tok, cfg, o.model);
   const int max_seq = context_len(cfg, o);
   int skipped = 0;
-  const std::vector<train::PreferencePair> pairs = train::rlhf_load_pairs(o.pairs, tok, max_seq, &skipped);
-  if (skipped > 0) log_warn("dpo: skipped ", skipped, " pairs whose prompt does not fit ", max_seq, " tokens");
+  const std::vector<train::PreferencePair> pairs =
+      train::rlhf_load_pairs(o.pairs, tok, max_seq, &skipped);
+  if (skipped > 0)
+    log_warn("dpo: skipped ", skipped, " pairs whose prompt does not fit ", max_seq, " tokens");
   std::vector<train::PreferencePair> val;
   if (!o.val_pairs.empty())
     val = rank_share(train::rlhf_load_pairs(o.val_pairs, tok, max_seq), rank, world,
                      static_cast<std::size_t>(o.val_count));
   int T = 2;
   for (const auto& p : pairs)
-    T = std::max(T, static_cast<int>(p.prompt.size() + std::max(p.chosen.size(), p.rejected.size())));
+    T = std::max(T,
+                 static_cast<int>(p.prompt.size() + std::max(p.chosen.size(), p.rejected.size())));
   for (const auto& p : val)
-    T = std::max(T, static_cast<int>(p.prompt.size() + std::max(p.chosen.size(), p.rejected.size())));
+    T = std::max(T,
+                 static_cast<int>(p.prompt.size() + std::max(p.chosen.size(), p.rejected.size())));
   T = std::min(T, max_seq);
   const int local = o.batch / world;
   const int rows = 2 * std::max(local, 4);  // evaluation chunks use the same room
@@ -196,7 +204,8 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
   std::copy(sft.params.begin(), sft.params.end(), ref.params());
   sft.params = {};
   std::unique_ptr<parallel::DataParallel> dp;
-  if (c != nullptr) dp = std::make_unique<parallel::DataParallel>(*c, policy, parallel::DataParallelOptions{});
+  if (c != nullptr)
+    dp = std::make_unique<parallel::DataParallel>(*c, policy, parallel::DataParallelOptions{});
   train::DpoOptions dopt;
   dopt.beta = o.beta;
   dopt.grad_clip = o.grad_clip;
@@ -214,9 +223,9 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
     j["val_accuracy"] = v.accuracy;
     j["val_reward_margin"] = v.reward_margin;
     j["val_policy_accuracy"] = v.policy_accuracy;
-    print_line(quiet, str("val    ", step, " | loss ", v.loss, " | accuracy ", v.accuracy,
-                          " | margin ", v.reward_margin, " | policy prefers chosen ",
-                          v.policy_accuracy));
+    print_line(quiet,
+               str("val    ", step, " | loss ", v.loss, " | accuracy ", v.accuracy, " | margin ",
+                   v.reward_margin, " | policy prefers chosen ", v.policy_accuracy));
     if (step == 0) {
       result.val_before = v.accuracy, result.val_margin_before = v.reward_margin;
       result.val_policy_before = v.policy_accuracy;
@@ -238,15 +247,21 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
                                                   global.begin() + (rank + 1) * local);
     const train::DpoStats s = trainer.step(mine, o.batch, step);
     if (!std::isfinite(s.loss))
-      throw Error(ErrorKind::kRuntime, str("dpo step ", step + 1, ": loss is ", s.loss), "lower --lr");
+      throw Error(ErrorKind::kRuntime, str("dpo step ", step + 1, ": loss is ", s.loss),
+                  "lower --lr");
     result.losses.push_back(s.loss);
-    nlohmann::json j = {{"step", step + 1},           {"loss", s.loss},
-                        {"reward_margin", s.reward_margin}, {"chosen_reward", s.chosen_reward},
-                        {"rejected_reward", s.rejected_reward}, {"accuracy", s.accuracy},
-                        {"grad_norm", s.grad_norm},   {"lr", s.lr},
+    nlohmann::json j = {{"step", step + 1},
+                        {"loss", s.loss},
+                        {"reward_margin", s.reward_margin},
+                        {"chosen_reward", s.chosen_reward},
+                        {"rejected_reward", s.rejected_reward},
+                        {"accuracy", s.accuracy},
+                        {"grad_norm", s.grad_norm},
+                        {"lr", s.lr},
                         {"ms", watch.ms()}};
     print_line(quiet, str("dpo ", step + 1, "/", o.steps, " | loss ", s.loss, " | margin ",
-                          s.reward_margin, " | accuracy ", s.accuracy, " | ", static_cast<int>(watch.ms()), " ms"));
+                          s.reward_margin, " | accuracy ", s.accuracy, " | ",
+                          static_cast<int>(watch.ms()), " ms"));
     if (step + 1 == o.steps) eval(step + 1, j);
     metrics.write(j);
   }
@@ -260,8 +275,9 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
 
 // Mean reward-model score of greedy responses to `prompts` (this rank's share; the
 // mean over all ranks).
-double greedy_reward(Engine& engine, const float* params, const std::vector<std::vector<std::int32_t>>& prompts,
-                     train::ValueModel& rm, const RolloutOptions& ro, int max_seq, comm::Communicator* c) {
+double greedy_reward(Engine& engine, const float* params,
+                     const std::vector<std::vector<std::int32_t>>& prompts, train::ValueModel& rm,
+                     const RolloutOptions& ro, int max_seq, comm::Communicator* c) {
   RolloutOptions greedy = ro;
   greedy.temperature = 0.0f;
   const train::RolloutFn roll = make_engine_rollout(engine, greedy);
@@ -277,7 +293,8 @@ double greedy_reward(Engine& engine, const float* params, const std::vector<std:
     for (float s : scores) sums[0] += s;
     sums[1] += static_cast<double>(part.size());
   }
-  if (c != nullptr) c->all_reduce(std::span<double>(sums, 2), comm::ReduceOp::kSum, "ppo val reward");
+  if (c != nullptr)
+    c->all_reduce(std::span<double>(sums, 2), comm::ReduceOp::kSum, "ppo val reward");
   return sums[1] > 0 ? sums[0] / sums[1] : 0.0;
 }
 
@@ -285,8 +302,8 @@ RlhfResult run_ppo(const RlhfOptions& o, comm::Communicator* c) {
   const int rank = c ? c->rank() : 0, world = c ? c->size() : 1;
   const bool quiet = o.quiet || rank != 0;
   if (o.batch % world != 0)
-    throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ", world,
-                           " data-parallel ranks"),
+    throw config_error(str("--batch ", o.batch, " (the global batch) is not divisible by the ",
+                           world, " data-parallel ranks"),
                        "use a batch that is a multiple of the rank count");
   MetricsFile metrics(o, rank == 0);
   model::LlmcModel sft = model::llmc_load_model(o.model);
@@ -300,7 +317,8 @@ RlhfResult run_ppo(const RlhfOptions& o, comm::Communicator* c) {
   int skipped = 0;
   const std::vector<std::vector<std::int32_t>> prompts =
       train::rlhf_load_prompts(o.prompts, tok, max_prompt, &skipped);
-  if (skipped > 0) log_warn("ppo: skipped ", skipped, " prompts longer than ", max_prompt, " tokens");
+  if (skipped > 0)
+    log_warn("ppo: skipped ", skipped, " prompts longer than ", max_prompt, " tokens");
   std::vector<std::vector<std::int32_t>> val;
   if (!o.val_prompts.empty())
     val = rank_share(train::rlhf_load_prompts(o.val_prompts, tok, max_prompt), rank, world,
@@ -334,7 +352,9 @@ RlhfResult run_ppo(const RlhfOptions& o, comm::Communicator* c) {
   po.critic_lr = o.critic_lr, po.grad_clip = o.grad_clip, po.seed = o.seed;
   train::PpoTrainer trainer(
       actor, ref, critic, make_engine_rollout(engine, ro),
-      [&rm](const train::ResponseBatch& b, std::span<float> scores) { rm.last_token_scores(b, scores); },
+      [&rm](const train::ResponseBatch& b, std::span<float> scores) {
+        rm.last_token_scores(b, scores);
+      },
       po, c);
   log_info("rlhf ppo: ", cfg.describe(), ", ", prompts.size(), " prompts, ", val.size() * world,
            " held-out, batch ", o.batch, " (", world, " rank(s)), minibatch ", mb, ", epochs ",
@@ -364,18 +384,26 @@ RlhfResult run_ppo(const RlhfOptions& o, comm::Communicator* c) {
                                                       global.begin() + (rank + 1) * local);
     const train::PpoStats s = trainer.step(mine, step);
     if (!std::isfinite(s.policy_loss) || !std::isfinite(s.value_loss))
-      throw Error(ErrorKind::kRuntime, str("ppo step ", step + 1, ": loss is not finite"), "lower --lr");
+      throw Error(ErrorKind::kRuntime, str("ppo step ", step + 1, ": loss is not finite"),
+                  "lower --lr");
     result.rewards.push_back(s.reward);
     result.kls.push_back(s.kl);
-    nlohmann::json j = {{"step", step + 1},          {"reward", s.reward},
-                        {"kl", s.kl},                {"entropy", s.entropy},
-                        {"clip_fraction", s.clip_fraction}, {"value_loss", s.value_loss},
-                        {"policy_loss", s.policy_loss}, {"approx_kl", s.approx_kl},
-                        {"response_len", s.response_len}, {"ms_rollout", s.ms_rollout},
-                        {"ms_update", s.ms_update},  {"ms", watch.ms()}};
-    print_line(quiet, str("ppo ", step + 1, "/", o.steps, " | reward ", s.reward, " | kl ", s.kl,
-                          " | entropy ", s.entropy, " | clip ", s.clip_fraction, " | vloss ",
-                          s.value_loss, " | len ", s.response_len, " | ", static_cast<int>(watch.ms()), " ms"));
+    nlohmann::json j = {{"step", step + 1},
+                        {"reward", s.reward},
+                        {"kl", s.kl},
+                        {"entropy", s.entropy},
+                        {"clip_fraction", s.clip_fraction},
+                        {"value_loss", s.value_loss},
+                        {"policy_loss", s.policy_loss},
+                        {"approx_kl", s.approx_kl},
+                        {"response_len", s.response_len},
+                        {"ms_rollout", s.ms_rollout},
+                        {"ms_update", s.ms_update},
+                        {"ms", watch.ms()}};
+    print_line(quiet,
+               str("ppo ", step + 1, "/", o.steps, " | reward ", s.reward, " | kl ", s.kl,
+                   " | entropy ", s.entropy, " | clip ", s.clip_fraction, " | vloss ", s.value_loss,
+                   " | len ", s.response_len, " | ", static_cast<int>(watch.ms()), " ms"));
     if (step + 1 == o.steps) eval(step + 1, j);
     metrics.write(j);
   }

@@ -14,7 +14,11 @@ namespace weft::train {
 
 DpoTrainer::DpoTrainer(model::GptModel& policy, model::GptModel& ref, const DpoOptions& options,
                        const LrSchedule& schedule, parallel::DataParallel* dp)
-    : policy_(policy), ref_(ref), o_(options), schedule_(schedule), dp_(dp),
+    : policy_(policy),
+      ref_(ref),
+      o_(options),
+      schedule_(schedule),
+      dp_(dp),
       optimizer_(policy.layout()) {
   WEFT_CHECK(policy.max_batch() >= 2);
   WEFT_CHECK(dp == nullptr || dp->zero() == 0, "DPO runs data parallel with ZeRO-0 only");
@@ -26,7 +30,8 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
   const std::size_t n = pairs.size();
   std::vector<std::vector<std::int32_t>> prompts, responses;
   for (const PreferencePair& p : pairs) prompts.push_back(p.prompt), responses.push_back(p.chosen);
-  for (const PreferencePair& p : pairs) prompts.push_back(p.prompt), responses.push_back(p.rejected);
+  for (const PreferencePair& p : pairs)
+    prompts.push_back(p.prompt), responses.push_back(p.rejected);
   const ResponseBatch b = response_batch_pack(prompts, responses, policy.max_seq());
   const std::size_t tokens = static_cast<std::size_t>(b.total_response());
   std::vector<float> logp(tokens), ref_logp(tokens), dlogp(tokens, 0.0f);
@@ -57,8 +62,10 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
 
 void DpoTrainer::reduce_stats(DpoStats& s) {
   // Sums in, means out.
-  double m[7] = {s.loss, s.reward_margin, s.chosen_reward, s.rejected_reward, s.accuracy,
-                 static_cast<double>(s.pairs), s.policy_accuracy};
+  double m[7] = {s.loss,           s.reward_margin,
+                 s.chosen_reward,  s.rejected_reward,
+                 s.accuracy,       static_cast<double>(s.pairs),
+                 s.policy_accuracy};
   if (dp_ != nullptr)
     dp_->comm().all_reduce(std::span<double>(m, 7), comm::ReduceOp::kSum, "dpo metrics");
   const double inv = m[5] > 0 ? 1.0 / m[5] : 0.0;
@@ -67,8 +74,7 @@ void DpoTrainer::reduce_stats(DpoStats& s) {
   s.rejected_reward = m[3] * inv, s.accuracy = m[4] * inv, s.pairs = static_cast<int>(m[5]);
 }
 
-DpoStats DpoTrainer::step(std::span<const PreferencePair> pairs, int global_pairs,
-                          int step_index) {
+DpoStats DpoTrainer::step(std::span<const PreferencePair> pairs, int global_pairs, int step_index) {
   WEFT_CHECK(!pairs.empty() && 2 * static_cast<int>(pairs.size()) <= policy_.max_batch());
   if (dp_) {
     dp_->set_step(step_index);
@@ -84,7 +90,8 @@ DpoStats DpoTrainer::step(std::span<const PreferencePair> pairs, int global_pair
   cpu::AdamWConfig c;
   c.lr = s.lr = schedule_.at(step_index);
   c.weight_decay = o_.weight_decay;
-  optimizer_.step(policy_.params(), policy_.grads(), c, cpu::grad_clip_scale(s.grad_norm, o_.grad_clip));
+  optimizer_.step(policy_.params(), policy_.grads(), c,
+                  cpu::grad_clip_scale(s.grad_norm, o_.grad_clip));
   return s;
 }
 
@@ -92,8 +99,9 @@ DpoStats DpoTrainer::evaluate(std::span<const PreferencePair> pairs) {
   DpoStats total;
   const std::size_t chunk = static_cast<std::size_t>(policy_.max_batch() / 2);
   for (std::size_t i = 0; i < pairs.size(); i += chunk) {
-    const DpoStats s = dpo_forward(policy_, ref_, pairs.subspan(i, std::min(chunk, pairs.size() - i)),
-                                   o_.beta, 0.0f, false, dlogits_);
+    const DpoStats s =
+        dpo_forward(policy_, ref_, pairs.subspan(i, std::min(chunk, pairs.size() - i)), o_.beta,
+                    0.0f, false, dlogits_);
     total.loss += s.loss, total.reward_margin += s.reward_margin;
     total.chosen_reward += s.chosen_reward, total.rejected_reward += s.rejected_reward;
     total.accuracy += s.accuracy, total.pairs += s.pairs;

@@ -44,7 +44,7 @@ struct DpoStats {
                                  // prefers chosen (comparable across models)
   double grad_norm = 0.0;
   double lr = 0.0;
-  int pairs = 0;                 // pairs counted (global under DP)
+  int pairs = 0;  // pairs counted (global under DP)
 };
 
 // The DPO loss of pairs (2·n rows in one forward of each model; policy last, so its

@@ -31,8 +31,14 @@ std::span<T> slice(std::vector<T>& v, std::size_t base, int n) {
 PpoTrainer::PpoTrainer(model::GptModel& actor, model::GptModel& ref, ValueModel& critic,
                        RolloutFn rollout, RewardFn reward, const PpoOptions& options,
                        comm::Communicator* comm)
-    : actor_(actor), ref_(ref), critic_(critic), rollout_(std::move(rollout)),
-      reward_(std::move(reward)), o_(options), comm_(comm), actor_opt_(actor.layout()) {
+    : actor_(actor),
+      ref_(ref),
+      critic_(critic),
+      rollout_(std::move(rollout)),
+      reward_(std::move(reward)),
+      o_(options),
+      comm_(comm),
+      actor_opt_(actor.layout()) {
   WEFT_CHECK(o_.minibatch >= 1 && o_.epochs >= 1);
   WEFT_CHECK(o_.minibatch <= actor.max_batch());
 }
@@ -52,9 +58,9 @@ PpoStats PpoTrainer::step(std::span<const std::vector<std::int32_t>> prompts, in
 
   // --- rollout: sample, then score every token with the rollout policy, the
   // reference, the critic and (per sequence) the reward model.
-  const std::uint64_t seed =
-      o_.seed * 1000003ull + static_cast<std::uint64_t>(step_index) * 7919ull +
-      static_cast<std::uint64_t>(comm_ ? comm_->rank() : 0) * 104729ull;
+  const std::uint64_t seed = o_.seed * 1000003ull +
+                             static_cast<std::uint64_t>(step_index) * 7919ull +
+                             static_cast<std::uint64_t>(comm_ ? comm_->rank() : 0) * 104729ull;
   const std::vector<std::vector<std::int32_t>> responses = rollout_(actor_.params(), prompts, seed);
   WEFT_CHECK(static_cast<int>(responses.size()) == n_rows);
   std::vector<Minibatch> mbs;
@@ -62,9 +68,9 @@ PpoStats PpoTrainer::step(std::span<const std::vector<std::int32_t>> prompts, in
   for (int r0 = 0; r0 < n_rows; r0 += o_.minibatch) {
     const int r1 = std::min(n_rows, r0 + o_.minibatch);
     Minibatch mb;
-    mb.batch = response_batch_pack(prompts.subspan(static_cast<std::size_t>(r0), r1 - r0),
-                                   std::span(responses).subspan(static_cast<std::size_t>(r0), r1 - r0),
-                                   max_seq);
+    mb.batch = response_batch_pack(
+        prompts.subspan(static_cast<std::size_t>(r0), r1 - r0),
+        std::span(responses).subspan(static_cast<std::size_t>(r0), r1 - r0), max_seq);
     mb.base = total;
     total += static_cast<std::size_t>(mb.batch.total_response());
     mbs.push_back(std::move(mb));
@@ -88,7 +94,8 @@ PpoStats PpoTrainer::step(std::span<const std::vector<std::int32_t>> prompts, in
       gae(slice(adv, o, len), slice(returns, o, len), slice(rewards, o, len),
           slice(old_values, o, len), o_.gamma, o_.lambda);
       score_sum += scores[static_cast<std::size_t>(r)];
-      for (int j = 0; j < len; ++j) kl_sum += static_cast<double>(old_logp[o + j]) - ref_logp[o + j];
+      for (int j = 0; j < len; ++j)
+        kl_sum += static_cast<double>(old_logp[o + j]) - ref_logp[o + j];
     }
   }
   if (o_.whiten_advantages) whiten(adv);
@@ -128,10 +135,9 @@ PpoStats PpoTrainer::step(std::span<const std::vector<std::int32_t>> prompts, in
                       cpu::grad_clip_scale(norm, o_.grad_clip));
       // Critic.
       critic_.values(b, slice(values, mb.base, n));
-      const double vl =
-          ppo_value_loss(slice(dvalues, mb.base, n), slice(values, mb.base, n),
-                         slice(old_values, mb.base, n), slice(returns, mb.base, n), o_.value_clip,
-                         o_.value_coef);
+      const double vl = ppo_value_loss(slice(dvalues, mb.base, n), slice(values, mb.base, n),
+                                       slice(old_values, mb.base, n), slice(returns, mb.base, n),
+                                       o_.value_clip, o_.value_coef);
       critic_.backward(b, slice(dvalues, mb.base, n));
       average_grads(critic_.model().grads(), critic_.model().num_params(), "ppo critic grads");
       average_grads(critic_.head_grad().data(), critic_.head_grad().size(), "ppo critic head");
@@ -149,8 +155,8 @@ PpoStats PpoTrainer::step(std::span<const std::vector<std::int32_t>> prompts, in
   s.approx_kl /= updates;
   s.value_loss /= updates;
   if (comm_ != nullptr && comm_->size() > 1) {
-    double m[8] = {s.reward, s.kl, s.entropy, s.clip_fraction, s.value_loss, s.policy_loss,
-                   s.approx_kl, s.response_len};
+    double m[8] = {s.reward,     s.kl,          s.entropy,   s.clip_fraction,
+                   s.value_loss, s.policy_loss, s.approx_kl, s.response_len};
     comm_->all_reduce(std::span<double>(m, 8), comm::ReduceOp::kSum, "ppo metrics");
     const double w = 1.0 / comm_->size();
     s.reward = m[0] * w, s.kl = m[1] * w, s.entropy = m[2] * w, s.clip_fraction = m[3] * w;

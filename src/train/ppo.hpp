@@ -48,14 +48,14 @@ struct PpoOptions {
 };
 
 struct PpoStats {
-  double reward = 0.0;        // mean reward-model score of the rollouts
-  double kl = 0.0;            // mean over responses of Σ_t (logp − ref_logp), rollout policy
-  double entropy = 0.0;       // mean per-token entropy of the rollout policy
-  double clip_fraction = 0.0; // mean over updates
-  double value_loss = 0.0;    // mean over updates
-  double policy_loss = 0.0;   // mean over updates
-  double approx_kl = 0.0;     // mean over updates: KL(old‖new) estimate
-  double response_len = 0.0;  // mean tokens per response
+  double reward = 0.0;         // mean reward-model score of the rollouts
+  double kl = 0.0;             // mean over responses of Σ_t (logp − ref_logp), rollout policy
+  double entropy = 0.0;        // mean per-token entropy of the rollout policy
+  double clip_fraction = 0.0;  // mean over updates
+  double value_loss = 0.0;     // mean over updates
+  double policy_loss = 0.0;    // mean over updates
+  double approx_kl = 0.0;      // mean over updates: KL(old‖new) estimate
+  double response_len = 0.0;   // mean tokens per response
   double ms_rollout = 0.0, ms_update = 0.0;
 };
 

@@ -64,7 +64,8 @@ void response_sequence_sums(std::span<const float> logp, const ResponseBatch& ba
   WEFT_CHECK(static_cast<int>(out.size()) == batch.B);
   for (int b = 0; b < batch.B; ++b) {
     double s = 0.0;
-    for (int k = batch.offset[b]; k < batch.offset[b + 1]; ++k) s += logp[static_cast<std::size_t>(k)];
+    for (int k = batch.offset[b]; k < batch.offset[b + 1]; ++k)
+      s += logp[static_cast<std::size_t>(k)];
     out[static_cast<std::size_t>(b)] = s;
   }
 }
@@ -86,7 +87,8 @@ void response_logprob_backward(model::GptModel& model, const ResponseBatch& batc
       const float g = dlogp[static_cast<std::size_t>(batch.offset[b] + j)];
       if (g == 0.0f) continue;
       logprob_grad_add(std::span<float>(dlogits.data() + row * Vp, static_cast<std::size_t>(V)),
-                       std::span<const float>(logits + row * Vp, static_cast<std::size_t>(V)), tok, g);
+                       std::span<const float>(logits + row * Vp, static_cast<std::size_t>(V)), tok,
+                       g);
     }
   }
   model.backward_from_logits(dlogits.data());

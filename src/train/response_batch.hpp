@@ -16,12 +16,12 @@
 namespace weft::train {
 
 struct ResponseBatch {
-  int B = 0;                          // rows
-  int T = 0;                          // longest row (prompt + response)
-  std::vector<std::int32_t> tokens;   // (B, T), rows padded with 0
-  std::vector<int> prompt_len;        // (B) >= 1
-  std::vector<int> response_len;      // (B) >= 1
-  std::vector<int> offset;            // (B + 1) start of row b's tokens in flat arrays
+  int B = 0;                         // rows
+  int T = 0;                         // longest row (prompt + response)
+  std::vector<std::int32_t> tokens;  // (B, T), rows padded with 0
+  std::vector<int> prompt_len;       // (B) >= 1
+  std::vector<int> response_len;     // (B) >= 1
+  std::vector<int> offset;           // (B + 1) start of row b's tokens in flat arrays
   int total_response() const { return offset.empty() ? 0 : offset.back(); }
 };
 

@@ -52,8 +52,8 @@ std::vector<PreferencePair> rlhf_load_pairs(const std::string& path, const data:
   int skip = 0;
   for_each_json_line(path, [&](const nlohmann::json& j, int line) {
     PreferencePair p;
-    p.prompt = to_i32(data::chat_render_prompt(
-        tok, {{data::ChatRole::kUser, field(j, "prompt", path, line)}}));
+    p.prompt = to_i32(
+        data::chat_render_prompt(tok, {{data::ChatRole::kUser, field(j, "prompt", path, line)}}));
     p.chosen = to_i32(tok.encode(field(j, "chosen", path, line)));
     p.rejected = to_i32(tok.encode(field(j, "rejected", path, line)));
     p.chosen.push_back(end);
@@ -64,7 +64,8 @@ std::vector<PreferencePair> rlhf_load_pairs(const std::string& path, const data:
       return;
     }
     if (static_cast<int>(p.chosen.size()) > room) p.chosen.resize(static_cast<std::size_t>(room));
-    if (static_cast<int>(p.rejected.size()) > room) p.rejected.resize(static_cast<std::size_t>(room));
+    if (static_cast<int>(p.rejected.size()) > room)
+      p.rejected.resize(static_cast<std::size_t>(room));
     out.push_back(std::move(p));
   });
   if (out.empty()) throw input_error(str(path, ": no usable preference pairs"));
@@ -73,8 +74,8 @@ std::vector<PreferencePair> rlhf_load_pairs(const std::string& path, const data:
 }
 
 std::vector<std::vector<std::int32_t>> rlhf_load_prompts(const std::string& path,
-                                                         const data::Tokenizer& tok,
-                                                         int max_prompt, int* skipped) {
+                                                         const data::Tokenizer& tok, int max_prompt,
+                                                         int* skipped) {
   std::vector<std::vector<std::int32_t>> out;
   int skip = 0;
   for_each_json_line(path, [&](const nlohmann::json& j, int line) {

@@ -24,7 +24,7 @@ std::vector<PreferencePair> rlhf_load_pairs(const std::string& path, const data:
 // Rendered prompts ending with <|assistant|>; prompts longer than max_prompt tokens
 // are skipped (counted in *skipped).
 std::vector<std::vector<std::int32_t>> rlhf_load_prompts(const std::string& path,
-                                                         const data::Tokenizer& tok,
-                                                         int max_prompt, int* skipped = nullptr);
+                                                         const data::Tokenizer& tok, int max_prompt,
+                                                         int* skipped = nullptr);
 
 }  // namespace weft::train

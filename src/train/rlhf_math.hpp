@@ -27,9 +27,9 @@ void gae(std::span<float> advantages, std::span<float> returns, std::span<const 
 void whiten(std::span<float> x);
 
 struct PolicyLoss {
-  double loss = 0.0;          // mean over tokens of max(−A·ρ, −A·clip(ρ, 1±ε))
-  double clip_fraction = 0.0; // fraction of tokens whose clipped term was taken (and differs)
-  double approx_kl = 0.0;     // mean of (logp_old − logp_new): KL(old‖new) estimate
+  double loss = 0.0;           // mean over tokens of max(−A·ρ, −A·clip(ρ, 1±ε))
+  double clip_fraction = 0.0;  // fraction of tokens whose clipped term was taken (and differs)
+  double approx_kl = 0.0;      // mean of (logp_old − logp_new): KL(old‖new) estimate
 };
 
 // PPO's clipped surrogate over n tokens, ρ = exp(logp − old_logp). dlogp (n) is
@@ -46,15 +46,15 @@ double ppo_value_loss(std::span<float> dvalues, std::span<const float> values,
                       float clip_eps, float grad_scale);
 
 struct DpoLoss {
-  double loss = 0.0;    // −log σ(β·margin)
-  double margin = 0.0;  // (logπ(c) − logπ_ref(c)) − (logπ(r) − logπ_ref(r))
+  double loss = 0.0;        // −log σ(β·margin)
+  double margin = 0.0;      // (logπ(c) − logπ_ref(c)) − (logπ(r) − logπ_ref(r))
   double d_chosen = 0.0;    // d(loss)/d logπ(chosen)
   double d_rejected = 0.0;  // d(loss)/d logπ(rejected)
 };
 
 // DPO for one pair from the four sequence log-probabilities (sums over the response).
-DpoLoss dpo_loss(double logp_chosen, double logp_rejected, double ref_chosen,
-                 double ref_rejected, float beta);
+DpoLoss dpo_loss(double logp_chosen, double logp_rejected, double ref_chosen, double ref_rejected,
+                 float beta);
 
 // Softmax statistics of one row of logits over the real vocabulary V: the
 // log-probability of `token` and the entropy −Σ p·log p, in double.

@@ -27,9 +27,11 @@ void ValueModel::values(const ResponseBatch& batch, std::span<float> out) {
   const float* h = model_.final_hidden();
   for (int b = 0; b < batch.B; ++b)
     for (int j = 0; j < batch.response_len[b]; ++j) {
-      const float* x = h + (static_cast<std::size_t>(b) * batch.T + batch.prompt_len[b] + j - 1) * C;
+      const float* x =
+          h + (static_cast<std::size_t>(b) * batch.T + batch.prompt_len[b] + j - 1) * C;
       double v = head_[static_cast<std::size_t>(C)];
-      for (int c = 0; c < C; ++c) v += static_cast<double>(head_[static_cast<std::size_t>(c)]) * x[c];
+      for (int c = 0; c < C; ++c)
+        v += static_cast<double>(head_[static_cast<std::size_t>(c)]) * x[c];
       out[static_cast<std::size_t>(batch.offset[b] + j)] = static_cast<float>(v);
     }
 }

@@ -45,7 +45,7 @@ class ValueModel {
 
  private:
   model::GptModel model_;
-  std::unique_ptr<AdamWOptimizer> optimizer_;  // null when !training
+  std::unique_ptr<AdamWOptimizer> optimizer_;              // null when !training
   std::vector<float> head_, head_grad_, head_m_, head_v_;  // (C + 1)
   std::int64_t head_t_ = 0;
   AlignedBuffer<float> dhidden_;  // (B, T, C)

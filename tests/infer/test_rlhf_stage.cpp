@@ -26,7 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kWords[] = {"apple", "river", "stone", "cloud", "light", "green", "house", "bread"};
+const char* const kWords[] = {"apple", "river", "stone", "cloud",
+                              "light", "green", "house", "bread"};
 
 // Tokenizer, SFT-like model and pairs in a fresh directory. Chosen answers say
 // "yes <word>", rejected ones "no <word>": a rule that carries over to held-out pairs.
@@ -62,8 +63,12 @@ StageFiles make_files(const std::string& name) {
   auto write_pairs = [&](const fs::path& path, int n, int word0, int words) {
     std::ofstream out(path);
     for (int i = 0; i < n; ++i) {
-      const std::string w = kWords[word0 + static_cast<int>(rng.below(static_cast<std::uint64_t>(words)))];
-      out << nlohmann::json{{"prompt", "what is " + w}, {"chosen", "yes " + w}, {"rejected", "no " + w}}.dump()
+      const std::string w =
+          kWords[word0 + static_cast<int>(rng.below(static_cast<std::uint64_t>(words)))];
+      out << nlohmann::json{{"prompt", "what is " + w},
+                            {"chosen", "yes " + w},
+                            {"rejected", "no " + w}}
+                 .dump()
           << "\n";
     }
   };
@@ -128,8 +133,9 @@ TEST(RlhfStage, DpoLearnsAndWritesItsRun) {
 TEST(RlhfStage, BadInputNamesFileAndLine) {
   const StageFiles f = make_files("rlhf_stage_bad");
   const std::string bad = (f.dir / "bad.jsonl").string();
-  std::ofstream(bad) << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\",\"rejected\":\"no apple\"}\n"
-                     << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\"}\n";
+  std::ofstream(bad)
+      << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\",\"rejected\":\"no apple\"}\n"
+      << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\"}\n";
   RlhfOptions o = dpo_options(f, "bad_run");
   o.pairs = bad;
   try {
@@ -160,7 +166,8 @@ TEST(RlhfStage, DpoDataParallelMatchesOneRank) {
   const RlhfResult a = rlhf(one), b = rlhf(two);
   ASSERT_EQ(a.losses.size(), 5u);
   ASSERT_EQ(b.losses.size(), 5u);
-  for (std::size_t i = 0; i < 5; ++i) EXPECT_NEAR(b.losses[i], a.losses[i], 1e-5 * std::abs(a.losses[i]) + 1e-6);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_NEAR(b.losses[i], a.losses[i], 1e-5 * std::abs(a.losses[i]) + 1e-6);
   const model::LlmcModel pa = model::llmc_load_model(one.out + "/model.bin");
   const model::LlmcModel pb = model::llmc_load_model(two.out + "/model.bin");
   double max_diff = 0.0, max_abs = 0.0;

@@ -75,7 +75,7 @@ TEST(RlhfToy, PpoRaisesRewardForPreferredToken) {
   for (int step = 0; step < 25; ++step) {
     const train::PpoStats s = ppo.step(prompts, step);
     if (step == 0) {
-      EXPECT_EQ(s.kl, 0.0);  // the rollout policy is the reference
+      EXPECT_EQ(s.kl, 0.0);       // the rollout policy is the reference
       EXPECT_GT(s.entropy, 2.0);  // near-uniform over 16 tokens (ln 16 = 2.77)
     }
     rewards.push_back(s.reward);
@@ -119,7 +119,8 @@ TEST(RlhfToy, DpoRaisesHeldOutMarginAndAccuracy) {
   EXPECT_EQ(before.accuracy, 0.0);
   std::vector<train::PreferencePair> step_pairs(batch);
   for (int step = 0; step < 30; ++step) {
-    for (int i = 0; i < batch; ++i) step_pairs[static_cast<std::size_t>(i)] = train_pairs[(step * batch + i) % 64];
+    for (int i = 0; i < batch; ++i)
+      step_pairs[static_cast<std::size_t>(i)] = train_pairs[(step * batch + i) % 64];
     dpo.step(step_pairs, batch, step);
   }
   const train::DpoStats after = dpo.evaluate(val);

@@ -108,7 +108,8 @@ TEST(RlhfMath, ValueLossGradientMatchesFiniteDifferences) {
     p[t] += static_cast<float>(h);
     m[t] -= static_cast<float>(h);
     const double fd = (ppo_value_loss(scratch, p, old_v, ret, 0.2f, 1.0f) -
-                       ppo_value_loss(scratch, m, old_v, ret, 0.2f, 1.0f)) / (2 * h);
+                       ppo_value_loss(scratch, m, old_v, ret, 0.2f, 1.0f)) /
+                      (2 * h);
     EXPECT_NEAR(d[t], fd, 2e-5) << "t=" << t;
     zero_grads += d[t] == 0.0f;
   }
@@ -123,14 +124,14 @@ TEST(RlhfMath, DpoLossClosedFormAndGradient) {
   EXPECT_NEAR(r.margin, margin, 1e-12);
   EXPECT_NEAR(r.loss, -std::log(1.0 / (1.0 + std::exp(-beta * margin))), 1e-12);
   const double h = 1e-5;
-  EXPECT_NEAR(r.d_chosen,
-              (dpo_loss(pc + h, pr, rc, rr, beta).loss - dpo_loss(pc - h, pr, rc, rr, beta).loss) /
-                  (2 * h),
-              1e-8);
-  EXPECT_NEAR(r.d_rejected,
-              (dpo_loss(pc, pr + h, rc, rr, beta).loss - dpo_loss(pc, pr - h, rc, rr, beta).loss) /
-                  (2 * h),
-              1e-8);
+  EXPECT_NEAR(
+      r.d_chosen,
+      (dpo_loss(pc + h, pr, rc, rr, beta).loss - dpo_loss(pc - h, pr, rc, rr, beta).loss) / (2 * h),
+      1e-8);
+  EXPECT_NEAR(
+      r.d_rejected,
+      (dpo_loss(pc, pr + h, rc, rr, beta).loss - dpo_loss(pc, pr - h, rc, rr, beta).loss) / (2 * h),
+      1e-8);
   // At the reference the loss is log 2, whatever β.
   EXPECT_NEAR(dpo_loss(-3, -4, -3, -4, 0.1f).loss, std::log(2.0), 1e-12);
   // Large margins stay finite.
