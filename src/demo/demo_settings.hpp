@@ -1,0 +1,31 @@
+// The sizes `weft demo` uses: the full default (≤ 15 min on a 2-core machine) and
+// --quick (≤ 3 min, the CI smoke test). One place to tune them; values, any thread.
+#pragma once
+
+#include <string>
+
+namespace weft::demo {
+
+struct DemoSettings {
+  int kjv_books = 66;           // books of the KJV used for tokenizer and pretraining
+  int vocab = 4096;             // tokenizer vocabulary (specials included)
+  std::string model = "d4";     // preset (nanochat aspect: 64·depth wide)
+  int max_seq = 128;            // context of the model
+  int batch = 8;                // global batch (rows) of pretraining
+  int seq = 128;
+  int pretrain_steps = 600;
+  double lr = 2e-3;
+  int warmup = 30;
+  int val_every = 100;
+  int chat_examples = 3000;     // `weft data chat --max-examples`
+  int sft_steps = 300;
+  int reward_steps = 150;
+  int ppo_steps = 20;
+  int dpo_steps = 100;
+  int eval_limit = 150;         // held-out prompts scored per model
+  int eval_max_tokens = 48;
+};
+
+DemoSettings demo_settings(bool quick, double scale);
+
+}  // namespace weft::demo
