@@ -9,11 +9,11 @@ namespace weft::demo {
 struct DemoSettings {
   int kjv_books = 66;           // books of the KJV used for tokenizer and pretraining
   int vocab = 4096;             // tokenizer vocabulary (specials included)
-  std::string model = "d4";     // preset (nanochat aspect: 64·depth wide)
+  std::string model = "d3";     // preset (nanochat aspect: 64·depth wide)
   int max_seq = 128;            // context of the model
   int batch = 8;                // global batch (rows) of pretraining
   int seq = 128;
-  int pretrain_steps = 600;
+  int pretrain_steps = 500;
   double lr = 2e-3;
   int warmup = 30;
   int val_every = 100;
