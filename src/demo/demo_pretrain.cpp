@@ -7,20 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
-#include <exception>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "demo/demo_watch.hpp"
 
 extern char** environ;
 
@@ -28,29 +24,6 @@ namespace weft::demo {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Steps logged so far and the last loss / val_loss seen.
-struct MetricsState {
-  int steps = 0;
-  double loss = 0, val_loss = 0;
-};
-
-MetricsState read_metrics(const std::string& path) {
-  MetricsState s;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line.back() != '}') continue;  // a line being written
-    try {
-      const nlohmann::json j = nlohmann::json::parse(line);
-      ++s.steps;
-      if (j.contains("loss")) s.loss = j["loss"].get<double>();
-      if (j.contains("val_loss")) s.val_loss = j["val_loss"].get<double>();
-    } catch (const nlohmann::json::exception&) {
-    }
-  }
-  return s;
-}
 
 std::string tail_of(const std::string& path, std::size_t bytes) {
   std::ifstream in(path);
@@ -78,25 +51,6 @@ std::vector<std::string> train_args(const train::PretrainOptions& o) {
   return a;
 }
 
-// Polls metrics.jsonl while `running()` holds; returns the last state.
-template <class Running>
-MetricsState watch(const train::PretrainOptions& o, bool progress, Running running) {
-  const std::string metrics = o.out + "/metrics.jsonl";
-  ProgressBar bar("pretrain", static_cast<std::uint64_t>(o.steps), ProgressUnit::kItems, !progress);
-  MetricsState s;
-  while (running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    s = read_metrics(metrics);
-    bar.set_note(str("loss ", s.loss));
-    bar.set(static_cast<std::uint64_t>(s.steps));
-  }
-  s = read_metrics(metrics);
-  bar.set_note(str("loss ", s.loss));
-  bar.set(static_cast<std::uint64_t>(s.steps));
-  bar.finish();
-  return s;
-}
-
 }  // namespace
 
 std::string demo_find_mpirun() {
@@ -120,7 +74,7 @@ DemoPretrainResult demo_pretrain(const train::PretrainOptions& o, const std::str
   const std::vector<std::string> targs = train_args(o);
   std::string tail;
   for (const std::string& a : targs) tail += " " + a;
-  MetricsState s;
+  DemoWatchState s;
   if (!mpirun.empty()) {
     std::vector<std::string> argv = {mpirun, "-np", std::to_string(o.ranks), "--oversubscribe"};
     if (::geteuid() == 0) argv.push_back("--allow-run-as-root");
@@ -134,7 +88,7 @@ DemoPretrainResult demo_pretrain(const train::PretrainOptions& o, const std::str
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addclose(&fa, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     std::vector<char*> cargv;
     for (std::string& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -147,36 +101,26 @@ DemoPretrainResult demo_pretrain(const train::PretrainOptions& o, const std::str
     }
     int status = 0;
     bool exited = false;
-    s = watch(o, progress, [&] {
+    s = demo_watch("pretrain", o.steps, o.out + "/metrics.jsonl", "loss", progress, [&] {
       if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
       return !exited;
     });
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw Error(ErrorKind::kRuntime,
                   str("pretraining under mpirun failed (", log, "):\n", tail_of(log, 1500)),
-                  "run `weft demo --ranks 1` to train in this process instead");
+                  "add --resume --no-mpi to train as thread ranks in this process instead");
   } else {
     r.launcher = o.ranks > 1 ? str(o.ranks, " thread ranks in this process") : "1 rank";
     r.command = "weft" + tail + (o.ranks > 1 ? str(" --ranks ", o.ranks, " --ranks-as threads") : "");
-    std::exception_ptr error;
-    std::atomic<bool> done{false};
-    std::thread worker([&] {
-      try {
-        train::PretrainOptions q = o;
-        q.quiet = true;
-        q.overwrite = true;
-        train::pretrain(q);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      done.store(true);
+    s = demo_run_watched("pretrain", o.steps, o.out + "/metrics.jsonl", "loss", progress, [&] {
+      train::PretrainOptions q = o;
+      q.quiet = true;
+      q.overwrite = true;
+      train::pretrain(q);
     });
-    s = watch(o, progress, [&] { return !done.load(); });
-    worker.join();
-    if (error) std::rethrow_exception(error);
   }
-  r.final_loss = s.loss;
-  r.final_val_loss = s.val_loss;
+  r.final_loss = s.value;
+  r.final_val_loss = s.val_value;
   return r;
 }
 

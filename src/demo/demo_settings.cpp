@@ -23,8 +23,13 @@ DemoSettings demo_settings(bool quick, double scale) {
     s.chat_examples = 200;
     s.sft_steps = 20;
     s.reward_steps = 10;
+    s.sft_batch = 4;
+    s.reward_batch = 4;
     s.ppo_steps = 2;
+    s.ppo_batch = 4;
     s.dpo_steps = 10;
+    s.dpo_batch = 4;
+    s.rl_val_count = 8;
     s.eval_limit = 24;
     s.eval_max_tokens = 24;
   }

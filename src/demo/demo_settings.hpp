@@ -19,9 +19,18 @@ struct DemoSettings {
   int val_every = 100;
   int chat_examples = 3000;     // `weft data chat --max-examples`
   int sft_steps = 300;
-  int reward_steps = 150;
+  int sft_batch = 8;
+  double sft_lr = 1e-3;
+  int reward_steps = 100;
+  int reward_batch = 8;
+  double reward_lr = 3e-4;
   int ppo_steps = 20;
-  int dpo_steps = 100;
+  int ppo_batch = 8;
+  double ppo_lr = 3e-5;
+  int dpo_steps = 60;
+  int dpo_batch = 8;
+  double dpo_lr = 5e-5;
+  int rl_val_count = 32;        // held-out prompts/pairs PPO and DPO score before and after
   int eval_limit = 150;         // held-out prompts scored per model
   int eval_max_tokens = 48;
 };
