@@ -27,6 +27,8 @@ GptModel::GptModel(const GptConfig& config, int B, int T, bool training)
   if (training) grads_.allocate(layout_.total());
   acts_.allocate(config_, B, T, training);
   last_inp_.allocate(static_cast<std::size_t>(B) * T);
+  doc_start_.allocate(static_cast<std::size_t>(B) * T);
+  pos_.allocate(static_cast<std::size_t>(B) * T);
 }
 
 void GptModel::init_weights(std::uint64_t seed) {
@@ -92,7 +94,7 @@ void GptModel::check_shape(int B, int T) const {
                            acts_.B, "×", acts_.T));
 }
 
-void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
+void GptModel::forward_body(const std::int32_t* inp, int B, int T, bool with_logits) {
   check_shape(B, T);
   const int C = config_.n_embd, NH = config_.n_head, L = config_.n_layer;
   const int V = config_.vocab, Vp = config_.padded_vocab;
@@ -102,6 +104,8 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
   last_B_ = B;
   last_T_ = T;
   backward_ready_ = false;
+  acts_saved_ = !grads_.empty();
+  logits_valid_ = with_logits;
   const ParamViews<float> p = param_views();
   ActivationArena& a = acts_;
   // bf16: round the master weights once per forward (backward reuses the copy).
@@ -109,8 +113,14 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
   if (precision_ == cpu::Precision::kBf16)
     cpu::f32_to_bf16_array(params_bf16_.data(), params_.data(), layout_.total());
 
+  const std::int32_t* pos = packed_B_ ? pos_.data() : nullptr;
+  const std::int32_t* doc_start = packed_B_ ? doc_start_.data() : nullptr;
+  if (packed_B_ && (B != packed_B_ || T != packed_T_))
+    throw config_error(str("forward of ", B, "×", T, " after set_doc_starts for ", packed_B_, "×",
+                           packed_T_));
+
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);
-  cpu::embedding_forward(a.encoded, inp, p.wte, p.wpe, B, T, C, V);
+  cpu::embedding_forward(a.encoded, inp, p.wte, p.wpe, B, T, C, V, pos);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
 
   for (int l = 0; l < L; ++l) {
@@ -132,7 +142,7 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
 
     cpu::layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p.ln1w + l * C, p.ln1b + l * C, N, C);
     linear_forward(qkv, ln1, p.qkvw + l * 3 * C * C, p.qkvb + l * 3 * C, N, C, 3 * C);
-    cpu::attention_forward(atty, att, qkv, B, T, C, NH);
+    cpu::attention_forward(atty, att, qkv, B, T, C, NH, doc_start);
     // The projection's output goes straight into the residual buffer, then the skip is added.
     linear_forward(residual2, atty, p.attprojw + l * C * C, p.attprojb + l * C, N, C, C);
     hooks_->sum_row_parallel_output(residual2, NC);
@@ -151,7 +161,7 @@ void GptModel::forward_body(const std::int32_t* inp, int B, int T) {
   hooks_->params_needed(kUnitEmbedding, Pass::kForward);  // tied LM head reads wte
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
   cpu::layernorm_forward(a.lnf, a.lnf_mean, a.lnf_rstd, last, p.lnfw, p.lnfb, N, C);
-  linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vp);
+  if (with_logits) linear_forward(a.logits, a.lnf, p.wte, nullptr, N, C, Vp);
   hooks_->params_done(kUnitEmbedding, Pass::kForward);
   hooks_->params_done(unit_head(L), Pass::kForward);
 }
@@ -181,7 +191,12 @@ float GptModel::forward_train(const std::int32_t* inp, const std::int32_t* targe
 
 void GptModel::backward() {
   WEFT_CHECK(backward_ready_, "backward() needs a forward_train() first");
+  backward_impl(acts_.logits, nullptr);
+}
+
+void GptModel::backward_impl(const float* dlogits, const float* dhidden) {
   backward_ready_ = false;
+  acts_saved_ = false;
   const int B = last_B_, T = last_T_;
   const int C = config_.n_embd, NH = config_.n_head, L = config_.n_layer;
   const int Vp = config_.padded_vocab;
@@ -194,11 +209,15 @@ void GptModel::backward() {
     throw config_error("the thread count grew after the model was built",
                        "set the thread count before building the model");
 
-  // Head: logits already hold dlogits (fused classifier).
+  // Head: d(lnf) from the LM head's dlogits and/or a caller's head on lnf.
   hooks_->params_needed(kUnitEmbedding, Pass::kBackward);
   hooks_->params_needed(unit_head(L), Pass::kBackward);
   const float* last = a.residual3 + (L - 1) * a.stride_btc;
-  linear_backward(a.dbuf, g.wte, nullptr, a.logits, a.lnf, p.wte, N, C, Vp);
+  if (dlogits != nullptr)
+    linear_backward(a.dbuf, g.wte, nullptr, dlogits, a.lnf, p.wte, N, C, Vp);
+  else
+    std::memset(a.dbuf, 0, NC * sizeof(float));
+  if (dhidden != nullptr) cpu::add_inplace(a.dbuf, dhidden, NC);
   cpu::layernorm_backward(a.dresidual, g.lnfw, g.lnfb, a.dbuf, last, p.lnfw, a.lnf_mean,
                           a.lnf_rstd, N, C);
   hooks_->params_done(unit_head(L), Pass::kBackward);
@@ -243,7 +262,8 @@ void GptModel::backward() {
     hooks_->grads_ready(l);
   }
 
-  cpu::embedding_backward(g.wte, g.wpe, a.dresidual, last_inp_.data(), B, T, C);
+  cpu::embedding_backward(g.wte, g.wpe, a.dresidual, last_inp_.data(), B, T, C,
+                          packed_B_ ? pos_.data() : nullptr);
   hooks_->grads_ready(kUnitEmbedding);
 }
 

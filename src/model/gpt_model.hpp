@@ -68,6 +68,33 @@ class GptModel {
   void zero_grad();
 
   const float* logits() const { return acts_.logits; }  // (B,T,Vp) of the last forward
+
+  // --- Extension points for stages with their own loss (SFT packing, reward model,
+  // PPO, DPO). Defined in gpt_model_heads.cpp.
+  // Forward without the LM head: only final_hidden() is computed (scalar heads).
+  void forward_hidden(const std::int32_t* inp, int B, int T);
+  // Final LayerNorm output (B,T,C) of the last forward*: the input of the LM head.
+  const float* final_hidden() const { return acts_.lnf; }
+  // Accumulates (+=) into grads() the gradient of a caller's loss of the last
+  // forward() (targets may be nullptr) or forward_hidden(), given as
+  //   dlogits (B,T,Vp) = dloss/dlogits() (columns >= V ignored; may point at
+  //                      logits() itself, which is overwritten in any case), and/or
+  //   dhidden (B,T,C)  = dloss/dfinal_hidden() (a head on the final hidden state).
+  // Either may be nullptr, not both; dlogits needs forward(), not forward_hidden().
+  // Needs a training model; one backward per forward.
+  void backward_from(const float* dlogits, const float* dhidden);
+  void backward_from_logits(const float* dlogits) { backward_from(dlogits, nullptr); }
+  void backward_from_hidden(const float* dhidden) { backward_from(nullptr, dhidden); }
+
+  // Packed rows (SFT): doc_start (B,T) holds, for each token, the position in its row
+  // where its document (conversation) starts. Attention then stays inside each
+  // document and positions restart at 0 there (token t uses wpe[t − doc_start]), so a
+  // packed row computes exactly what its documents would compute alone. Copied and
+  // validated (weft::Error naming the position); applies to every following forward
+  // (which must then be B×T) until clear_doc_starts().
+  void set_doc_starts(const std::int32_t* doc_start, int B, int T);
+  void clear_doc_starts() { packed_B_ = packed_T_ = 0; }
+  bool packed() const { return packed_B_ > 0; }
   // Σ of the loss weights seen by the last forward (the token count when unweighted).
   double last_weight_sum() const { return last_weight_sum_; }
 
@@ -76,7 +103,10 @@ class GptModel {
   static double train_flops(const GptConfig& config, int B, int T);
 
  private:
-  void forward_body(const std::int32_t* inp, int B, int T);
+  void forward_body(const std::int32_t* inp, int B, int T, bool with_logits = true);
+  // Backward through the whole model; d(lnf) = dlogits·wte (if dlogits) + dhidden (if
+  // dhidden). dlogits (B,T,Vp) has zero padded columns.
+  void backward_impl(const float* dlogits, const float* dhidden);
   void check_shape(int B, int T) const;
   // The matmuls in the precision in effect; `weight` points into params().
   void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
@@ -94,8 +124,14 @@ class GptModel {
   // State of the last forward, for backward.
   AlignedBuffer<std::int32_t> last_inp_;  // (B, T) copy of the last forward's tokens
   int last_B_ = 0, last_T_ = 0;
-  bool backward_ready_ = false;
+  bool backward_ready_ = false;  // forward_train's dlogits are in logits()
+  bool acts_saved_ = false;      // a training model's forward saved what backward needs
+  bool logits_valid_ = false;    // the last forward computed logits()
   double last_weight_sum_ = 0.0;
+  // Packing (set_doc_starts); packed_B_ == 0: off.
+  AlignedBuffer<std::int32_t> doc_start_;  // (B, T)
+  AlignedBuffer<std::int32_t> pos_;        // (B, T) t − doc_start
+  int packed_B_ = 0, packed_T_ = 0;
   // bf16 mode only.
   cpu::Precision precision_ = cpu::Precision::kFp32;
   std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;

@@ -18,27 +18,33 @@ namespace {
 
 constexpr int kRows = 64;  // queries per block
 
-// row[0..t] = softmax(row[0..t]), row[t+1..T) = 0.
-void softmax_causal_row(float* row, int t, int T) {
-  float mx = row[0];
-  for (int s = 1; s <= t; ++s) mx = row[s] > mx ? row[s] : mx;
+// row[lo..t] = softmax(row[lo..t]), the rest of row[0..T) = 0.
+void softmax_causal_row(float* row, int lo, int t, int T) {
+  for (int s = 0; s < lo; ++s) row[s] = 0.0f;
+  float mx = row[lo];
+  for (int s = lo + 1; s <= t; ++s) mx = row[s] > mx ? row[s] : mx;
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-  for (int s = 0; s <= t; ++s) {
+  for (int s = lo; s <= t; ++s) {
     const float e = detail::exp_fast(row[s] - mx);
     row[s] = e;
     sum += e;
   }
   const float inv = 1.0f / sum;
 #pragma omp simd
-  for (int s = 0; s <= t; ++s) row[s] *= inv;
+  for (int s = lo; s <= t; ++s) row[s] *= inv;
   for (int s = t + 1; s < T; ++s) row[s] = 0.0f;
 }
 
 }  // namespace
 
-void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
+void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH,
+                       const std::int32_t* doc_start) {
   WEFT_CHECK(C % NH == 0, "C=", C, " NH=", NH);
+  if (doc_start != nullptr)
+    for (std::size_t i = 0; i < static_cast<std::size_t>(B) * T; ++i)
+      WEFT_CHECK(doc_start[i] >= 0 && doc_start[i] <= static_cast<int>(i % T),
+                 "attention doc_start[", i, "] = ", doc_start[i], " outside [0, t]");
   const int hs = C / NH;
   const int C3 = 3 * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
@@ -57,7 +63,10 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
         // scores (rows, r1) = scale · q[r0:r1] · k[0:r1]ᵀ
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, scale,
                     q + static_cast<std::size_t>(r0) * C3, C3, k, C3, 0.0f, ab, T);
-        for (int t = r0; t < r1; ++t) softmax_causal_row(a + static_cast<std::size_t>(t) * T, t, T);
+        for (int t = r0; t < r1; ++t) {
+          const int lo = doc_start ? doc_start[static_cast<std::size_t>(b) * T + t] : 0;
+          softmax_causal_row(a + static_cast<std::size_t>(t) * T, lo, t, T);
+        }
         // out[r0:r1] (rows, hs) = P (rows, r1) · v[0:r1]
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, ab, T, v, C3,
                     0.0f, o + static_cast<std::size_t>(r0) * C, C);

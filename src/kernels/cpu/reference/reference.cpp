@@ -10,23 +10,25 @@ namespace weft::ref {
 using std::size_t;
 
 void embedding_forward(double* out, const int32_t* inp, const double* wte, const double* wpe,
-                       int B, int T, int C) {
+                       int B, int T, int C, const int32_t* pos) {
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t) {
       const size_t i = static_cast<size_t>(b) * T + t;
+      const size_t p = pos ? static_cast<size_t>(pos[i]) : static_cast<size_t>(t);
       for (int c = 0; c < C; ++c)
-        out[i * C + c] = wte[static_cast<size_t>(inp[i]) * C + c] + wpe[static_cast<size_t>(t) * C + c];
+        out[i * C + c] = wte[static_cast<size_t>(inp[i]) * C + c] + wpe[p * C + c];
     }
 }
 
 void embedding_backward(double* dwte, double* dwpe, const double* dout, const int32_t* inp,
-                        int B, int T, int C) {
+                        int B, int T, int C, const int32_t* pos) {
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t) {
       const size_t i = static_cast<size_t>(b) * T + t;
+      const size_t p = pos ? static_cast<size_t>(pos[i]) : static_cast<size_t>(t);
       for (int c = 0; c < C; ++c) {
         dwte[static_cast<size_t>(inp[i]) * C + c] += dout[i * C + c];
-        dwpe[static_cast<size_t>(t) * C + c] += dout[i * C + c];
+        dwpe[p * C + c] += dout[i * C + c];
       }
     }
 }
@@ -103,7 +105,8 @@ void matmul_backward(double* dinp, double* dweight, double* dbias, const double*
   }
 }
 
-void attention_forward(double* out, double* att, const double* qkv, int B, int T, int C, int NH) {
+void attention_forward(double* out, double* att, const double* qkv, int B, int T, int C, int NH,
+                       const int32_t* doc_start) {
   const int hs = C / NH;
   const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
   for (int b = 0; b < B; ++b)
@@ -111,8 +114,9 @@ void attention_forward(double* out, double* att, const double* qkv, int B, int T
       for (int t = 0; t < T; ++t) {
         const double* q = qkv + (static_cast<size_t>(b) * T + t) * 3 * C + h * hs;
         double* a = att + ((static_cast<size_t>(b) * NH + h) * T + t) * T;
+        const int lo = doc_start ? doc_start[static_cast<size_t>(b) * T + t] : 0;
         double mx = -1e300;
-        for (int s = 0; s <= t; ++s) {
+        for (int s = lo; s <= t; ++s) {
           const double* k = qkv + (static_cast<size_t>(b) * T + s) * 3 * C + C + h * hs;
           double dot = 0.0;
           for (int i = 0; i < hs; ++i) dot += q[i] * k[i];
@@ -120,15 +124,15 @@ void attention_forward(double* out, double* att, const double* qkv, int B, int T
           mx = std::fmax(mx, a[s]);
         }
         double sum = 0.0;
-        for (int s = 0; s <= t; ++s) {
+        for (int s = lo; s <= t; ++s) {
           a[s] = std::exp(a[s] - mx);
           sum += a[s];
         }
-        for (int s = 0; s < T; ++s) a[s] = s <= t ? a[s] / sum : 0.0;
+        for (int s = 0; s < T; ++s) a[s] = s >= lo && s <= t ? a[s] / sum : 0.0;
         double* o = out + (static_cast<size_t>(b) * T + t) * C + h * hs;
         for (int i = 0; i < hs; ++i) {
           double acc = 0.0;
-          for (int s = 0; s <= t; ++s)
+          for (int s = lo; s <= t; ++s)
             acc += a[s] * qkv[(static_cast<size_t>(b) * T + s) * 3 * C + 2 * C + h * hs + i];
           o[i] = acc;
         }

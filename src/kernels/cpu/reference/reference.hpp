@@ -8,12 +8,12 @@
 
 namespace weft::ref {
 
-// out (B,T,C); inp (B,T); wte (Vp,C); wpe (maxT,C).
+// out (B,T,C); inp (B,T); wte (Vp,C); wpe (maxT,C); pos (B,T) position ids or nullptr (= t).
 void embedding_forward(double* out, const int32_t* inp, const double* wte, const double* wpe,
-                       int B, int T, int C);
+                       int B, int T, int C, const int32_t* pos = nullptr);
 // dwte +=, dwpe +=.
 void embedding_backward(double* dwte, double* dwpe, const double* dout, const int32_t* inp,
-                        int B, int T, int C);
+                        int B, int T, int C, const int32_t* pos = nullptr);
 
 // out (N,C); mean, rstd (N); inp (N,C); weight, bias (C). eps 1e-5.
 void layernorm_forward(double* out, double* mean, double* rstd, const double* inp,
@@ -31,7 +31,9 @@ void matmul_backward(double* dinp, double* dweight, double* dbias, const double*
                      const double* inp, const double* weight, int N, int C, int OC);
 
 // out (B,T,C); att (B,NH,T,T) probabilities (0 above the diagonal); qkv (B,T,3C).
-void attention_forward(double* out, double* att, const double* qkv, int B, int T, int C, int NH);
+// doc_start (B,T) or nullptr: query t attends keys doc_start[b,t]..t only (0 elsewhere).
+void attention_forward(double* out, double* att, const double* qkv, int B, int T, int C, int NH,
+                       const int32_t* doc_start = nullptr);
 // dqkv (B,T,3C) =.
 void attention_backward(double* dqkv, const double* dout, const double* att, const double* qkv,
                         int B, int T, int C, int NH);

@@ -1,0 +1,178 @@
+// `weft rlhf --method dpo` end to end on files (tiny tokenizer, model and pairs): the
+// held-out accuracy and margin rise, metrics.jsonl has every step, model.bin loads, a
+// run is never overwritten, bad input names the file and line; data parallel (2 thread
+// ranks) gives the single rank's losses and weights for the same global batch.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "data/tokenizer.hpp"
+#include "infer/rlhf_stage.hpp"
+#include "model/gpt_model.hpp"
+#include "model/llmc_checkpoint.hpp"
+
+namespace weft::infer {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kWords[] = {"apple", "river", "stone", "cloud", "light", "green", "house", "bread"};
+
+// Tokenizer, SFT-like model and pairs in a fresh directory. Chosen answers say
+// "yes <word>", rejected ones "no <word>": a rule that carries over to held-out pairs.
+struct StageFiles {
+  fs::path dir;
+  std::string tok, model, pairs, val;
+};
+
+StageFiles make_files(const std::string& name) {
+  StageFiles f;
+  f.dir = fs::path(::testing::TempDir()) / name;
+  fs::remove_all(f.dir);
+  fs::create_directories(f.dir);
+  std::string text;
+  for (int i = 0; i < 50; ++i)
+    for (const char* w : kWords) text += std::string("yes no what is ") + w + " ";
+  const std::vector<std::string_view> texts = {text};
+  const data::Tokenizer tok = data::tokenizer_train(texts, {300, 1, false});
+  f.tok = (f.dir / "tok.json").string();
+  tok.save(f.tok);
+  model::GptConfig c;
+  c.n_layer = 1;
+  c.n_head = 2;
+  c.n_embd = 32;
+  c.vocab = static_cast<int>(tok.vocab_size());
+  c.padded_vocab = model::pad_vocab(c.vocab);
+  c.max_seq = 32;
+  model::GptModel m(c, 1, 8, false);
+  m.init_weights(9);
+  f.model = (f.dir / "sft.bin").string();
+  model::llmc_save_model(f.model, c, m.params());
+  Rng rng(3);
+  auto write_pairs = [&](const fs::path& path, int n, int word0, int words) {
+    std::ofstream out(path);
+    for (int i = 0; i < n; ++i) {
+      const std::string w = kWords[word0 + static_cast<int>(rng.below(static_cast<std::uint64_t>(words)))];
+      out << nlohmann::json{{"prompt", "what is " + w}, {"chosen", "yes " + w}, {"rejected", "no " + w}}.dump()
+          << "\n";
+    }
+  };
+  f.pairs = (f.dir / "pairs_train.jsonl").string();
+  f.val = (f.dir / "pairs_test.jsonl").string();
+  write_pairs(f.pairs, 40, 0, 6);  // words 0..5 in training
+  write_pairs(f.val, 8, 6, 2);     // words 6..7 held out
+  return f;
+}
+
+RlhfOptions dpo_options(const StageFiles& f, const std::string& out) {
+  RlhfOptions o;
+  o.method = "dpo";
+  o.model = f.model;
+  o.tokenizer = f.tok;
+  o.pairs = f.pairs;
+  o.val_pairs = f.val;
+  o.out = (f.dir / out).string();
+  o.steps = 12;
+  o.batch = 4;
+  o.lr = 3e-3;
+  o.beta = 0.1f;
+  o.threads = 1;
+  o.quiet = true;
+  return o;
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "metrics.jsonl");
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(RlhfStage, DpoLearnsAndWritesItsRun) {
+  const StageFiles f = make_files("rlhf_stage_dpo");
+  const RlhfOptions o = dpo_options(f, "run");
+  const RlhfResult r = rlhf(o);
+  EXPECT_EQ(r.val_before, 0.0);
+  EXPECT_GT(r.val_after, 0.9);
+  EXPECT_GT(r.val_margin_after, r.val_margin_before + 0.1);
+  const std::vector<nlohmann::json> m = read_metrics(o.out);
+  ASSERT_EQ(m.size(), 13u);  // step 0 (validation) + 12 steps
+  EXPECT_EQ(m[0]["step"], 0);
+  EXPECT_EQ(m[0]["val_accuracy"], 0.0);
+  for (int s = 1; s <= 12; ++s) {
+    EXPECT_EQ(m[static_cast<std::size_t>(s)]["step"], s);
+    for (const char* k : {"loss", "reward_margin", "accuracy", "chosen_reward", "rejected_reward"})
+      EXPECT_TRUE(m[static_cast<std::size_t>(s)].contains(k)) << k;
+  }
+  EXPECT_TRUE(m.back().contains("val_accuracy"));
+  const model::LlmcModel saved = model::llmc_load_model(o.out + "/model.bin");
+  const model::LlmcModel sft = model::llmc_load_model(f.model);
+  ASSERT_EQ(saved.params.size(), sft.params.size());
+  EXPECT_NE(saved.params[0], sft.params[0]);
+  // A second run into the same directory is refused and leaves the first intact.
+  EXPECT_THROW(rlhf(o), Error);
+  EXPECT_EQ(read_metrics(o.out).size(), 13u);
+}
+
+TEST(RlhfStage, BadInputNamesFileAndLine) {
+  const StageFiles f = make_files("rlhf_stage_bad");
+  const std::string bad = (f.dir / "bad.jsonl").string();
+  std::ofstream(bad) << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\",\"rejected\":\"no apple\"}\n"
+                     << "{\"prompt\":\"what is apple\",\"chosen\":\"yes apple\"}\n";
+  RlhfOptions o = dpo_options(f, "bad_run");
+  o.pairs = bad;
+  try {
+    rlhf(o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("rejected"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(f.dir / "bad_run" / "metrics.jsonl"));
+  o = dpo_options(f, "bad_run");
+  o.method = "sgd";
+  EXPECT_THROW(rlhf(o), Error);
+  o = dpo_options(f, "bad_run");
+  o.method = "ppo";  // needs prompts and a reward model
+  EXPECT_THROW(rlhf(o), Error);
+}
+
+TEST(RlhfStage, DpoDataParallelMatchesOneRank) {
+  const StageFiles f = make_files("rlhf_stage_dp");
+  RlhfOptions one = dpo_options(f, "one");
+  one.steps = 5;
+  one.val_pairs.clear();
+  RlhfOptions two = one;
+  two.out = (f.dir / "two").string();
+  two.ranks = 2;
+  two.ranks_as = "threads";
+  const RlhfResult a = rlhf(one), b = rlhf(two);
+  ASSERT_EQ(a.losses.size(), 5u);
+  ASSERT_EQ(b.losses.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_NEAR(b.losses[i], a.losses[i], 1e-5 * std::abs(a.losses[i]) + 1e-6);
+  const model::LlmcModel pa = model::llmc_load_model(one.out + "/model.bin");
+  const model::LlmcModel pb = model::llmc_load_model(two.out + "/model.bin");
+  double max_diff = 0.0, max_abs = 0.0;
+  for (std::size_t i = 0; i < pa.params.size(); ++i) {
+    max_diff = std::max(max_diff, static_cast<double>(std::abs(pa.params[i] - pb.params[i])));
+    max_abs = std::max(max_abs, static_cast<double>(std::abs(pa.params[i])));
+  }
+  EXPECT_LT(max_diff, 1e-4 * max_abs);
+  // The trained weights moved (so the comparison means something).
+  const model::LlmcModel sft = model::llmc_load_model(f.model);
+  double moved = 0.0;
+  for (std::size_t i = 0; i < pa.params.size(); ++i)
+    moved = std::max(moved, static_cast<double>(std::abs(pa.params[i] - sft.params[i])));
+  EXPECT_GT(moved, 1e-3);
+}
+
+}  // namespace
+}  // namespace weft::infer
