@@ -205,16 +205,25 @@ int demo_run(const DemoOptions& o) {
   if (!post.ppo_model.empty()) rows.push_back({"ppo", post.ppo_model});
   if (!post.dpo_model.empty()) rows.push_back({"dpo", post.dpo_model});
   std::string eval_json;
-  st.run("eval", str("Evaluation on held-out prompts (", rows.size(), " model(s))"), [&] {
+  // Always rerun (also on --resume): it is cheap and its rows feed the report.
+  st.run("eval", str("Evaluation: held-out and seen prompts (", rows.size(), " model(s))"), [&] {
     for (const auto& [label, path] : rows) {
       eo.label = label;
       rep.eval.push_back(infer::eval_files(path, tok_path, eval_data, eo));
       eval_json += infer::eval_result_json(rep.eval.back()) + "\n";
     }
+    for (const auto& [label, path] : rows) {
+      eo.label = label + " (seen)";
+      rep.eval_seen.push_back(infer::eval_files(path, tok_path, chat_dir + "/eval_train.jsonl", eo));
+      eval_json += infer::eval_result_json(rep.eval_seen.back()) + "\n";
+    }
     write_text(run + "/eval.jsonl", eval_json);
-    std::printf("\n%s", demo_eval_table_text(rep.eval).c_str());
-    return str(rep.eval.size(), " row(s), ", rep.eval.front().n, " prompts each");
-  });
+    std::printf("\nheld-out prompts (%s):\n%s", eval_data.c_str(), demo_eval_table_text(rep.eval).c_str());
+    std::printf("\nprompts seen in SFT/RL training (eval_train.jsonl):\n%s",
+                demo_eval_table_text(rep.eval_seen).c_str());
+    return str(rep.eval.size(), " model(s), ", rep.eval.front().n, " held-out and ",
+               rep.eval_seen.front().n, " seen prompts each");
+  }, /*rerun=*/true);
   rep.eval_data = eval_data;
 
   const std::string best = rows.back().second;

@@ -61,12 +61,20 @@ std::string demo_report_markdown(const DemoReport& r) {
         "match and F1 = token-F1 after normalisation (lower-case, ASCII punctuation → "
         "space, spaces collapsed); val loss = mean cross-entropy (nats) on the reference "
         "answers' tokens; reward = mean reward-model score of the generated answers.\n\n";
-  md += "| model | n | EM % | F1 % | val loss | reward | time |\n| --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const infer::EvalResult& e : r.eval)
-    md += "| " + e.label + " | " + std::to_string(e.n) + " | " + pct(e.exact_match) + " | " +
-          pct(e.token_f1) + " | " + fixed(e.val_loss, 3) + " | " +
-          (e.mean_reward ? fixed(*e.mean_reward, 3) : std::string("-")) + " | " +
-          format_duration(e.seconds) + " |\n";
+  auto table = [&](const std::vector<infer::EvalResult>& rows) {
+    md += "| model | n | EM % | F1 % | val loss | reward | time |\n| --- | --- | --- | --- | --- | --- | --- |\n";
+    for (const infer::EvalResult& e : rows)
+      md += "| " + e.label + " | " + std::to_string(e.n) + " | " + pct(e.exact_match) + " | " +
+            pct(e.token_f1) + " | " + fixed(e.val_loss, 3) + " | " +
+            (e.mean_reward ? fixed(*e.mean_reward, 3) : std::string("-")) + " | " +
+            format_duration(e.seconds) + " |\n";
+  };
+  table(r.eval);
+  if (!r.eval_seen.empty()) {
+    md += "\nThe same models on prompts whose items *were* in the SFT/RL training data "
+          "(`eval_train.jsonl`): how much of the training set they reproduce.\n\n";
+    table(r.eval_seen);
+  }
   if (!r.eval.empty()) {
     const infer::EvalResult& last = r.eval.back();
     md += "\nSample answers of `" + last.label + "`:\n\n| prompt | reference | answer |\n| --- | --- | --- |\n";

@@ -22,7 +22,8 @@ struct DemoReport {
   std::vector<std::string> layout;        // one line each: ranks, launcher, model, data
   std::vector<StageRecord> stages;
   std::vector<DemoPlot> plots;
-  std::vector<infer::EvalResult> eval;    // rows: base, sft, ppo, dpo (those that ran)
+  std::vector<infer::EvalResult> eval;    // held-out rows: base, sft, ppo, dpo (those that ran)
+  std::vector<infer::EvalResult> eval_seen;  // the same models on prompts seen in training
   std::string eval_data;                  // which file the table scores
   std::vector<std::string> next_commands; // weft chat / weft serve lines
 };

@@ -54,9 +54,9 @@ void StageRunner::header(const std::string& title) {
 }
 
 void StageRunner::run(const std::string& name, const std::string& title,
-                      const std::function<std::string()>& body) {
+                      const std::function<std::string()>& body, bool rerun) {
   for (const StageRecord& e : earlier_)
-    if (e.name == name) {
+    if (e.name == name && !rerun) {
       header(title);
       std::printf("   done earlier (%s): %s\n", format_duration(e.seconds).c_str(), e.note.c_str());
       StageRecord r = e;

@@ -27,10 +27,10 @@ class StageRunner {
   // Reads RUN_DIR/stages.json when `resume`; stages listed there as done are skipped.
   StageRunner(std::string run_dir, bool resume, int total_stages);
 
-  // Runs `body` unless done earlier. body returns the note. An exception is recorded
-  // as failed (stages.json is written) and rethrown.
+  // Runs `body` unless done earlier (or `rerun`). body returns the note. An exception
+  // is recorded as failed (stages.json is written) and rethrown.
   void run(const std::string& name, const std::string& title,
-           const std::function<std::string()>& body);
+           const std::function<std::string()>& body, bool rerun = false);
   // Records a stage this build cannot run, with the reason.
   void not_available(const std::string& name, const std::string& title, const std::string& why);
 
