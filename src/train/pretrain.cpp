@@ -23,6 +23,7 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/peak_flops.hpp"
+#include "train/rank_run.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -65,21 +66,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
     text += str("|", std::filesystem::path(s).filename().string(), ":",
                 std::filesystem::file_size(s, ec));
   }
-  const std::string hex = sha256_hex(text);
-  return static_cast<std::int64_t>(std::stoull(hex.substr(0, 15), nullptr, 16));
-}
-
-// All ranks exchange their fingerprints; a mismatch is an error on every rank.
-void check_same_run(comm::Communicator& c, std::int64_t mine) {
-  std::vector<std::int64_t> all(static_cast<std::size_t>(c.size()));
-  c.all_gather(std::span<const std::int64_t>(&mine, 1), std::span<std::int64_t>(all),
-               "start: config/data hash");
-  for (int r = 1; r < c.size(); ++r)
-    if (all[static_cast<std::size_t>(r)] != all[0])
-      throw config_error(str("rank ", r, " runs a different job than rank 0: the hash of config "
-                             "+ training shards differs (", all[static_cast<std::size_t>(r)],
-                             " vs ", all[0], ")"),
-                         "launch every rank with the same arguments and the same data");
+  return run_fingerprint_of(text);
 }
 
 void inject_fault(const PretrainOptions& o, int rank, int step) {
@@ -182,14 +169,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   else
     m.init_weights(o.seed);
   init.params = {};
-  std::unique_ptr<parallel::DataParallel> dp;
-  if (c != nullptr) {
-    parallel::DataParallelOptions dpo;
-    dpo.zero = o.zero;
-    dpo.bucket_bytes = static_cast<std::size_t>(o.bucket_mb * (1 << 20));
-    dpo.poison_released = o.poison;
-    dp = std::make_unique<parallel::DataParallel>(*c, m, dpo);
-  }
+  std::unique_ptr<parallel::DataParallel> dp =
+      make_data_parallel(c, m, o.zero, o.bucket_mb, o.poison);
   std::unique_ptr<AdamWOptimizer> opt;
   if (!dp || o.zero == 0) opt = std::make_unique<AdamWOptimizer>(m.layout());
   cpu::AdamWConfig adam;
@@ -284,16 +265,10 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
 
 PretrainResult pretrain(const PretrainOptions& o) {
   check_options(o);
-  const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
-                                           comm::MpiRuntime::launched());
-  if (!mpi && o.ranks <= 1 && o.ranks_as != "threads") return pretrain_rank(o, nullptr);
-  comm::Options copt;
-  copt.timeout = std::chrono::milliseconds(static_cast<long long>(o.comm_timeout_s * 1000));
   PretrainResult result;
-  const comm::RanksAs as = mpi ? comm::RanksAs::kMpi : comm::parse_ranks_as(o.ranks_as.empty() ? "threads" : o.ranks_as);
-  comm::run_ranks(as, mpi ? (o.ranks > 1 ? o.ranks : 0) : o.ranks, copt, [&](comm::Communicator& c) {
-    PretrainResult r = pretrain_rank(o, &c);
-    if (c.rank() == 0) result = std::move(r);
+  rank_run({o.ranks, o.ranks_as, o.comm_timeout_s}, [&](comm::Communicator* c) {
+    PretrainResult r = pretrain_rank(o, c);
+    if (c == nullptr || c->rank() == 0) result = std::move(r);
   });
   return result;
 }

@@ -61,18 +61,7 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   }
   {
     ScopedTimer t(&opt);
-    s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
-                                : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
-    const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
-    s.lr = schedule_.at(step);
-    cpu::AdamWConfig c = adam_;
-    c.lr = s.lr;
-    if (dp_ && dp_->zero() >= 1) {
-      dp_->optimizer_step(c, clip);
-    } else {
-      WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
-      optimizer_->step(model_.params(), model_.grads(), c, clip);
-    }
+    apply_update(step, s);
   }
   if (dp_) s.ms_comm = dp_->take_exposed_ms();
   s.ms_forward = fwd * 1e3;
@@ -80,6 +69,21 @@ StepStats TrainStep::run(int step, const BatchSource& next_batch) {
   s.ms_optimizer = opt * 1e3;
   s.ms_total = total.ms();
   return s;
+}
+
+void TrainStep::apply_update(int step, StepStats& s) {
+  s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
+                              : cpu::grad_sum_squares(model_.grads(), model_.num_params()));
+  const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
+  s.lr = schedule_.at(step);
+  cpu::AdamWConfig c = adam_;
+  c.lr = s.lr;
+  if (dp_ && dp_->zero() >= 1) {
+    dp_->optimizer_step(c, clip);
+  } else {
+    WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
+    optimizer_->step(model_.params(), model_.grads(), c, clip);
+  }
 }
 
 }  // namespace weft::train

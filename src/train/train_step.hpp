@@ -34,6 +34,16 @@ struct StepStats {
 // Fills x (B,T) and y (B,T) with the next micro-batch.
 using BatchSource = std::function<void(std::int32_t* x, std::int32_t* y)>;
 
+// A micro-batch with per-token loss weights and packed documents (SFT): buffers owned
+// by TrainStep that the source fills.
+struct MicroBatch {
+  std::int32_t* x;          // (B,T) input tokens
+  std::int32_t* y;          // (B,T) targets (any value in [0, V) where the weight is 0)
+  float* weights;           // (B,T) loss weights (SFT: 1 on assistant targets, else 0)
+  std::int32_t* doc_start;  // (B,T) first position of each token's document (GptModel::set_doc_starts)
+};
+using MicroBatchSource = std::function<void(const MicroBatch&)>;
+
 class TrainStep {
  public:
   TrainStep(model::GptModel& model, AdamWOptimizer& optimizer, const cpu::AdamWConfig& adam,
@@ -45,6 +55,11 @@ class TrainStep {
   void set_data_parallel(parallel::DataParallel* dp) { dp_ = dp; }
   // Runs step `step` (0-based, for the schedule).
   StepStats run(int step, const BatchSource& next_batch);
+  // As run(), for weighted, packed micro-batches (train_step_weighted.cpp). The loss
+  // is Σ w·loss / Σ w over the whole step — every micro-batch of every DP rank — so a
+  // DP run equals one rank on the same rows however the weights fall. The source is
+  // called for all grad_accum micro-batches before the first forward.
+  StepStats run_weighted(int step, const MicroBatchSource& next_batch);
 
  private:
   model::GptModel& model_;
@@ -54,7 +69,13 @@ class TrainStep {
   LrSchedule schedule_;
   float grad_clip_;
   int B_, T_, grad_accum_;
+  // Clips, steps the optimizer (or DP's ZeRO shard) and fills s.grad_norm, s.lr.
+  void apply_update(int step, StepStats& s);
+
   AlignedBuffer<std::int32_t> x_, y_;  // (B, T) each
+  // run_weighted: (grad_accum, B, T) each, allocated on first use.
+  AlignedBuffer<std::int32_t> wx_, wy_, wdoc_;
+  AlignedBuffer<float> ww_;
 };
 
 }  // namespace weft::train

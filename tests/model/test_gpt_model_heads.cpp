@@ -73,7 +73,7 @@ void expect_directional_fd(model::GptModel& m, const std::vector<float>& grad,
       gu += double(grad[i]) * u[i];
       unorm += double(u[i]) * u[i];
     }
-    const double eps = 1e-2 / std::sqrt(unorm / n);
+    const double eps = 1e-3 / std::sqrt(unorm / n);
     for (std::size_t i = 0; i < n; ++i) m.params()[i] = saved[i] + float(eps) * u[i];
     const double fp = f();
     for (std::size_t i = 0; i < n; ++i) m.params()[i] = saved[i] - float(eps) * u[i];
