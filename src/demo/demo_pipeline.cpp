@@ -226,7 +226,14 @@ int demo_run(const DemoOptions& o) {
   }, /*rerun=*/true);
   rep.eval_data = eval_data;
 
-  const std::string best = rows.back().second;
+  // The model to talk to: the best held-out token-F1 (the latest stage on ties).
+  std::string best = rows.back().second;
+  double best_f1 = -1;
+  for (std::size_t i = 0; i < rep.eval.size() && i < rows.size(); ++i)
+    if (rep.eval[i].token_f1 >= best_f1) {
+      best_f1 = rep.eval[i].token_f1;
+      best = rows[i].second;
+    }
   rep.next_commands = {str("weft chat --model ", best, " --tokenizer ", tok_path),
                        str("weft serve --model ", best, " --tokenizer ", tok_path, " --port 8080")};
   rep.plots = write_plots(run);
@@ -235,6 +242,11 @@ int demo_run(const DemoOptions& o) {
   std::printf("\nweft demo finished in %s. Report: %s/report.md\nTalk to the model:\n  %s\n  %s\n",
               format_duration(st.total_seconds()).c_str(), run.c_str(), rep.next_commands[0].c_str(),
               rep.next_commands[1].c_str());
+  for (const StageRecord& r : rep.stages)
+    if (r.status == StageStatus::kFailed) {
+      std::printf("\nweft demo: stage '%s' failed (see report.md); the others ran.\n", r.name.c_str());
+      return 1;
+    }
   return 0;
 }
 

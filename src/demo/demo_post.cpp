@@ -129,17 +129,17 @@ DemoPostModels demo_post_stages(StageRunner& st, const DemoPostContext& c) {
   DemoPostModels m;
   const std::string run = c.run_dir;
 #ifdef WEFT_DEMO_HAVE_SFT
-  st.run("sft", "Supervised fine-tuning (SFT) on the chat conversations",
-         [&] { return run_sft(c, run + "/sft"); });
-  m.sft_model = run + "/sft/model.bin";
+  if (st.run_optional("sft", "Supervised fine-tuning (SFT) on the chat conversations",
+                      [&] { return run_sft(c, run + "/sft"); }))
+    m.sft_model = run + "/sft/model.bin";
 #else
   st.not_available("sft", "Supervised fine-tuning (SFT)", "`weft sft` is not part of this build yet");
 #endif
 #ifdef WEFT_DEMO_HAVE_REWARD
   if (!m.sft_model.empty()) {
-    st.run("reward", "Reward model (from the SFT model) on the preference pairs",
-           [&] { return run_reward(c, m.sft_model, run + "/reward"); });
-    m.reward_model = run + "/reward";
+    if (st.run_optional("reward", "Reward model (from the SFT model) on the preference pairs",
+                        [&] { return run_reward(c, m.sft_model, run + "/reward"); }))
+      m.reward_model = run + "/reward";
   } else {
     st.not_available("reward", "Reward model", "needs the SFT model");
   }
@@ -148,16 +148,16 @@ DemoPostModels demo_post_stages(StageRunner& st, const DemoPostContext& c) {
 #endif
 #ifdef WEFT_DEMO_HAVE_RLHF
   if (!m.sft_model.empty() && !m.reward_model.empty()) {
-    st.run("ppo", "RLHF with PPO (actor and reference from SFT, critic from the reward model)",
-           [&] { return run_rlhf(c, "ppo", m.sft_model, m.reward_model, run + "/ppo"); });
-    m.ppo_model = run + "/ppo/model.bin";
+    if (st.run_optional("ppo", "RLHF with PPO (actor and reference from SFT, critic from the reward model)",
+                        [&] { return run_rlhf(c, "ppo", m.sft_model, m.reward_model, run + "/ppo"); }))
+      m.ppo_model = run + "/ppo/model.bin";
   } else {
     st.not_available("ppo", "RLHF with PPO", "needs the SFT and reward models");
   }
   if (!m.sft_model.empty()) {
-    st.run("dpo", "DPO on the preference pairs (reference: the SFT model)",
-           [&] { return run_rlhf(c, "dpo", m.sft_model, "", run + "/dpo"); });
-    m.dpo_model = run + "/dpo/model.bin";
+    if (st.run_optional("dpo", "DPO on the preference pairs (reference: the SFT model)",
+                        [&] { return run_rlhf(c, "dpo", m.sft_model, "", run + "/dpo"); }))
+      m.dpo_model = run + "/dpo/model.bin";
   } else {
     st.not_available("dpo", "DPO", "needs the SFT model");
   }

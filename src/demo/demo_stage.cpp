@@ -85,6 +85,22 @@ void StageRunner::run(const std::string& name, const std::string& title,
   std::fflush(stdout);
 }
 
+bool StageRunner::run_optional(const std::string& name, const std::string& title,
+                               const std::function<std::string()>& body) {
+  try {
+    run(name, title, body);
+    return true;
+  } catch (const std::exception& e) {
+    StageRecord& r = records_.back();  // run() recorded the failure
+    r.note = e.what();
+    save();
+    std::printf("   %s FAILED after %s: %s\n", name.c_str(), format_duration(r.seconds).c_str(),
+                e.what());
+    std::fflush(stdout);
+    return false;
+  }
+}
+
 void StageRunner::not_available(const std::string& name, const std::string& title,
                                 const std::string& why) {
   header(title);

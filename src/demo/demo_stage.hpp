@@ -31,6 +31,10 @@ class StageRunner {
   // is recorded as failed (stages.json is written) and rethrown.
   void run(const std::string& name, const std::string& title,
            const std::function<std::string()>& body, bool rerun = false);
+  // As run(), but a failure is recorded (its message as the note), printed, and
+  // reported by returning false, so the stages that do not depend on it go on.
+  bool run_optional(const std::string& name, const std::string& title,
+                    const std::function<std::string()>& body);
   // Records a stage this build cannot run, with the reason.
   void not_available(const std::string& name, const std::string& title, const std::string& why);
 
