@@ -19,11 +19,11 @@
 #include "kernels/cpu/threads.hpp"
 #include "model/gpt_model.hpp"
 #include "model/llmc_checkpoint.hpp"
-#include "parallel/comm/launch.hpp"
-#include "parallel/comm/mpi_runtime.hpp"
+#include "model/reward_head.hpp"
 #include "parallel/data_parallel.hpp"
 #include "train/dpo.hpp"
 #include "train/ppo.hpp"
+#include "train/rank_run.hpp"
 #include "train/rlhf_data.hpp"
 
 namespace weft::infer {
@@ -139,9 +139,20 @@ struct RewardFiles {
   std::vector<float> head;
 };
 
-RewardFiles load_reward(const std::string& path) {
-  // TODO(rlhf): read weft reward's file format once sft lands it.
-  throw input_error(str(path, ": reward model files are not readable yet"));
+// `weft reward`'s run directory: DIR/model.bin (transformer) + DIR/reward_head.bin.
+RewardFiles load_reward(const std::string& dir) {
+  const fs::path d(dir);
+  if (!fs::is_directory(d))
+    throw input_error(str("--reward-model '", dir, "' is not a directory"),
+                      "pass the run directory of `weft reward` (model.bin + reward_head.bin)");
+  model::LlmcModel m = model::llmc_load_model((d / "model.bin").string());
+  const model::RewardHead head =
+      model::reward_head_load((d / "reward_head.bin").string(), m.config.n_embd);
+  RewardFiles f;
+  f.config = m.config;
+  f.params.assign(m.params.begin(), m.params.end());
+  f.head.assign(head.params.data(), head.params.data() + head.size());
+  return f;
 }
 
 void print_line(bool quiet, const std::string& line) {
@@ -202,10 +213,16 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
     j["val_loss"] = v.loss;
     j["val_accuracy"] = v.accuracy;
     j["val_reward_margin"] = v.reward_margin;
+    j["val_policy_accuracy"] = v.policy_accuracy;
     print_line(quiet, str("val    ", step, " | loss ", v.loss, " | accuracy ", v.accuracy,
-                          " | margin ", v.reward_margin));
-    if (step == 0) result.val_before = v.accuracy, result.val_margin_before = v.reward_margin;
+                          " | margin ", v.reward_margin, " | policy prefers chosen ",
+                          v.policy_accuracy));
+    if (step == 0) {
+      result.val_before = v.accuracy, result.val_margin_before = v.reward_margin;
+      result.val_policy_before = v.policy_accuracy;
+    }
     result.val_after = v.accuracy, result.val_margin_after = v.reward_margin;
+    result.val_policy_after = v.policy_accuracy;
   };
   {
     nlohmann::json j = {{"step", 0}};
@@ -379,17 +396,10 @@ RlhfResult run_rank(const RlhfOptions& o, comm::Communicator* c) {
 
 RlhfResult rlhf(const RlhfOptions& o) {
   check_options(o);
-  const bool mpi = o.ranks_as == "mpi" || (o.ranks_as.empty() && comm::MpiRuntime::built() &&
-                                           comm::MpiRuntime::launched());
-  if (!mpi && o.ranks <= 1 && o.ranks_as != "threads") return run_rank(o, nullptr);
-  comm::Options copt;
-  copt.timeout = std::chrono::milliseconds(static_cast<long long>(o.comm_timeout_s * 1000));
   RlhfResult result;
-  const comm::RanksAs as =
-      mpi ? comm::RanksAs::kMpi : comm::parse_ranks_as(o.ranks_as.empty() ? "threads" : o.ranks_as);
-  comm::run_ranks(as, mpi ? (o.ranks > 1 ? o.ranks : 0) : o.ranks, copt, [&](comm::Communicator& c) {
-    RlhfResult r = run_rank(o, &c);
-    if (c.rank() == 0) result = std::move(r);
+  train::rank_run({o.ranks, o.ranks_as, o.comm_timeout_s}, [&](comm::Communicator* c) {
+    RlhfResult r = run_rank(o, c);
+    if (c == nullptr || c->rank() == 0) result = std::move(r);
   });
   return result;
 }

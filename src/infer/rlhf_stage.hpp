@@ -60,6 +60,8 @@ struct RlhfResult {
   std::vector<double> losses, rewards, kls;
   double val_before = 0.0, val_after = 0.0;           // DPO: accuracy; PPO: greedy reward
   double val_margin_before = 0.0, val_margin_after = 0.0;  // DPO only
+  // DPO: held-out pairs where the policy alone gives chosen the higher log-probability.
+  double val_policy_before = 0.0, val_policy_after = 0.0;
 };
 
 RlhfResult rlhf(const RlhfOptions& options);

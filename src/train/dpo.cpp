@@ -43,6 +43,7 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
     s.chosen_reward += beta * (seq[i] - ref_seq[i]);
     s.rejected_reward += beta * (seq[n + i] - ref_seq[n + i]);
     s.accuracy += l.margin > 0 ? 1.0 : 0.0;
+    s.policy_accuracy += seq[i] > seq[n + i] ? 1.0 : 0.0;
     // d(Σ loss)/d(logp_t) is the pair's d/d(sequence logp) for every token of the row.
     for (int k = b.offset[i]; k < b.offset[i + 1]; ++k)
       dlogp[static_cast<std::size_t>(k)] = static_cast<float>(l.d_chosen * loss_scale);
@@ -56,11 +57,12 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
 
 void DpoTrainer::reduce_stats(DpoStats& s) {
   // Sums in, means out.
-  double m[6] = {s.loss, s.reward_margin, s.chosen_reward, s.rejected_reward, s.accuracy,
-                 static_cast<double>(s.pairs)};
+  double m[7] = {s.loss, s.reward_margin, s.chosen_reward, s.rejected_reward, s.accuracy,
+                 static_cast<double>(s.pairs), s.policy_accuracy};
   if (dp_ != nullptr)
-    dp_->comm().all_reduce(std::span<double>(m, 6), comm::ReduceOp::kSum, "dpo metrics");
+    dp_->comm().all_reduce(std::span<double>(m, 7), comm::ReduceOp::kSum, "dpo metrics");
   const double inv = m[5] > 0 ? 1.0 / m[5] : 0.0;
+  s.policy_accuracy = m[6] * inv;
   s.loss = m[0] * inv, s.reward_margin = m[1] * inv, s.chosen_reward = m[2] * inv;
   s.rejected_reward = m[3] * inv, s.accuracy = m[4] * inv, s.pairs = static_cast<int>(m[5]);
 }
@@ -95,6 +97,7 @@ DpoStats DpoTrainer::evaluate(std::span<const PreferencePair> pairs) {
     total.loss += s.loss, total.reward_margin += s.reward_margin;
     total.chosen_reward += s.chosen_reward, total.rejected_reward += s.rejected_reward;
     total.accuracy += s.accuracy, total.pairs += s.pairs;
+    total.policy_accuracy += s.policy_accuracy;
   }
   reduce_stats(total);
   return total;

@@ -40,6 +40,8 @@ struct DpoStats {
   double chosen_reward = 0.0;    // mean β·(logπ(c) − logπref(c))
   double rejected_reward = 0.0;  // mean β·(logπ(r) − logπref(r))
   double accuracy = 0.0;         // fraction of pairs with margin > 0
+  double policy_accuracy = 0.0;  // fraction with logπ(c) > logπ(r): the policy alone
+                                 // prefers chosen (comparable across models)
   double grad_norm = 0.0;
   double lr = 0.0;
   int pairs = 0;                 // pairs counted (global under DP)
