@@ -21,9 +21,9 @@ struct DemoSettings {
   int sft_steps = 200;
   int sft_batch = 8;
   double sft_lr = 1e-3;
-  int reward_steps = 60;
+  int reward_steps = 150;
   int reward_batch = 8;
-  double reward_lr = 3e-4;
+  double reward_lr = 1e-3;
   int ppo_steps = 16;
   int ppo_batch = 8;
   double ppo_lr = 3e-5;

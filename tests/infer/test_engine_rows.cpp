@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "infer/engine.hpp"
-#include "infer/infer_test_util.hpp"
+#include "infer_test_util.hpp"
 
 namespace {
 
