@@ -3,7 +3,7 @@
 # (order from shared/DESIGN.md). Usage: check_layering.sh SRC_DIR
 set -euo pipefail
 src=${1:?usage: check_layering.sh SRC_DIR}
-order=(core sys kernels model parallel data train infer serve plan cli)
+order=(core sys kernels model parallel data train infer serve plan demo cli)
 rank() { local i=0; for l in "${order[@]}"; do [[ $l == "$1" ]] && { echo $i; return; }; i=$((i+1)); done; echo -1; }
 bad=0
 while IFS= read -r -d '' f; do

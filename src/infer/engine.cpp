@@ -261,25 +261,29 @@ bool Engine::step() {
   std::vector<DecodeChunk> chunks;
   std::vector<int> chunk_slot;
   int rows = 0;
-  for (std::size_t s = 0; s < slots_.size(); ++s) {
-    Active* a = slots_[s].get();
-    if (!a) continue;
-    DecodeChunk ch;
-    ch.slot = static_cast<int>(s);
-    if (!a->prefilled) {
-      const int n = static_cast<int>(a->req.prompt.size());
-      if (rows + n > decoder_->max_rows()) continue;  // prefill at a later step
-      ch.start = 0;
-      ch.tokens = a->req.prompt.data();
-      ch.count = n;
-    } else {
-      ch.start = a->pos;
-      ch.tokens = &a->seen.back();  // the last sampled token, not yet in the cache
-      ch.count = 1;
+  // Decodes first (one row each, always fit), then the prefills that fit what is left:
+  // a prefill packed before later decodes could push the step past max_rows.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t s = 0; s < slots_.size(); ++s) {
+      Active* a = slots_[s].get();
+      if (!a || a->prefilled != (pass == 0)) continue;
+      DecodeChunk ch;
+      ch.slot = static_cast<int>(s);
+      if (!a->prefilled) {
+        const int n = static_cast<int>(a->req.prompt.size());
+        if (rows + n > decoder_->max_rows()) continue;  // prefill at a later step
+        ch.start = 0;
+        ch.tokens = a->req.prompt.data();
+        ch.count = n;
+      } else {
+        ch.start = a->pos;
+        ch.tokens = &a->seen.back();  // the last sampled token, not yet in the cache
+        ch.count = 1;
+      }
+      rows += ch.count;
+      chunks.push_back(ch);
+      chunk_slot.push_back(static_cast<int>(s));
     }
-    rows += ch.count;
-    chunks.push_back(ch);
-    chunk_slot.push_back(static_cast<int>(s));
   }
   if (chunks.empty()) return false;
 

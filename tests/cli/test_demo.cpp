@@ -1,9 +1,12 @@
-// `weft demo` as a user runs it: exits 0 and prints the hardware report and the
-// threads-vs-processes recommendation.
+// `weft demo` option handling that needs no pipeline run: an existing directory is
+// never overwritten without --overwrite, and --overwrite refuses a directory that is
+// not an earlier demo run. (The whole pipeline: CliDemoQuick in tests/cli/tests.cmake.)
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -19,13 +22,24 @@ std::string run_command(const std::string& cmd, int* status) {
   return out;
 }
 
-TEST(CliDemo, PrintsHardwareReportAndMeasuredRecommendation) {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CliDemo, RefusesAnExistingDirectoryAndKeepsItsFiles) {
+  const std::string dir = testing::TempDir() + "/demo_existing";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/precious.txt") << "keep me";
   int status = -1;
-  const std::string out = run_command(std::string(WEFT_EXE) + " demo 2>&1", &status);
-  ASSERT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("Recommended layout"), std::string::npos) << out;
-  EXPECT_NE(out.find("Logical CPUs"), std::string::npos) << out;
-  EXPECT_NE(out.find("Recommendation"), std::string::npos) << out;
+  std::string out = run_command(std::string(WEFT_EXE) + " demo --quick --out " + dir + " 2>&1", &status);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("already exists"), std::string::npos) << out;
+  out = run_command(std::string(WEFT_EXE) + " demo --quick --overwrite --out " + dir + " 2>&1", &status);
+  EXPECT_NE(status, 0) << out;
+  EXPECT_NE(out.find("not a demo run directory"), std::string::npos) << out;
+  EXPECT_EQ(read_file(dir + "/precious.txt"), "keep me");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
