@@ -27,6 +27,12 @@ double flops_per_iteration(const ModelSpec& m, int64_t batch, Recompute r) {
   return f;
 }
 
+double logits_flops(const ModelSpec& m, int64_t batch, Recompute r) {
+  const double c = r == Recompute::kFull ? 96.0 : 72.0;
+  return c * static_cast<double>(batch) * static_cast<double>(m.seq) * static_cast<double>(m.hidden) *
+         static_cast<double>(m.vocab) / 16.0;
+}
+
 double flops_six_nd(const ModelSpec& m, double tokens) { return 6.0 * model_params(m) * tokens; }
 
 namespace {
@@ -54,7 +60,12 @@ TimeReport time_estimate(const RunSpec& run) {
   }
   t.peak = l.mixed ? c.gpu.peak_tensor16 : c.gpu.peak_fp32;
   const double n = static_cast<double>(c.gpus);
-  t.mb_compute = t.flops_executed / (n * static_cast<double>(m)) / (t.peak * run.mfu);
+  // The slowest pipeline stage sets the pace: the last one holds l/p layers and the whole
+  // logits matmul (Narayanan's V/(16lh) term), which dominates small-h models.
+  // Per GPU: (F − F_logits)/p + F_logits over the stage's n/p GPUs = (F + (p−1)·F_logits)/n.
+  const double pp_extra =
+      static_cast<double>(l.pp - 1) * logits_flops(md, l.global_batch, l.recompute);
+  t.mb_compute = (t.flops_executed + pp_extra) / (n * static_cast<double>(m)) / (t.peak * run.mfu);
 
   const LinkSpec& tp_link = pick_link(c, l.tp);
   const LinkSpec& dp_link = pick_link(c, static_cast<int64_t>(l.tp) * l.dp);

@@ -13,6 +13,9 @@ namespace weft::plan {
 // c = 72 without recomputation (forward + backward), 96 with full recomputation.
 // Selective recomputation adds the attention-core forward again: 4·B·s²·h·l.
 double flops_per_iteration(const ModelSpec& m, int64_t batch, Recompute r);
+// The logits term of eq. 3 alone, c·B·s·h·V/16 (c = 96 with full recomputation, else 72):
+// it runs on the last pipeline stage only, so that stage is the slowest.
+double logits_flops(const ModelSpec& m, int64_t batch, Recompute r);
 // 6·N·D with N = model_params and D = B·s tokens.
 double flops_six_nd(const ModelSpec& m, double tokens);
 

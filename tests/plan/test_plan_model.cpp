@@ -119,6 +119,23 @@ TEST(PlanTime, DoublingGpusAtFixedMfuHalvesComputeTime) {
   EXPECT_NEAR(one / two, 2.0, 1e-12);
 }
 
+// The last pipeline stage runs l/p layers and the whole logits matmul, so its compute per
+// step is (F − F_logits)/p + F_logits, with F_logits = 72·B·s·h·V/16 (eq. 3's V/(16lh) term).
+TEST(PlanTime, LastPipelineStageCarriesTheWholeLogitsMatmul) {
+  RunSpec run = small_run();
+  run.layout = {};
+  run.layout.global_batch = 8;
+  run.layout.micro_batch = 8;
+  run.cluster.gpus = 2;
+  run.layout.pp = 2;
+  const ModelSpec& m = run.model;
+  const double f = flops_per_iteration(m, 8, Recompute::kNone);
+  const double fl = 72.0 * 8 * 1024 * 768 * 50257 / 16.0;
+  EXPECT_DOUBLE_EQ(logits_flops(m, 8, Recompute::kNone), fl);
+  const double peak = run.cluster.gpu.peak_tensor16 * run.mfu;
+  EXPECT_NEAR(time_estimate(run).mb_compute * peak / ((f - fl) / 2 + fl), 1.0, 1e-12);
+}
+
 void expect_config_error(const RunSpec& run, const std::string& needle) {
   try {
     run_validate(run);
