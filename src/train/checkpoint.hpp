@@ -40,12 +40,16 @@ inline constexpr int kCkptVersion = 1;
 // caller). Tensor parallel (tp_comm size > 1, ZeRO-0): collective over the tp group,
 // which gathers the full tensors into `scratch`; world rank 0 writes them whole and
 // the other ranks write empty files (simple, not yet parallel I/O).
+// Pipeline stage (full_cfg given and m holds fewer layers): tensors keep their global
+// names and shapes, the stage's layers sit at their global offsets, wte/wpe are written
+// by the first stage and lnf by the last (tp > 1 inside a pipeline is not supported).
 struct CkptScratch {
   std::vector<float> params, m, v;  // (num_params at tp = 1) each, tp > 1 only
 };
 std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* opt,
                                           parallel::DataParallel* dp, comm::Communicator* tp_comm,
-                                          int rank, CkptScratch& scratch);
+                                          int rank, CkptScratch& scratch,
+                                          const model::GptConfig* full_cfg = nullptr);
 // AdamW step count of whichever object holds the optimizer.
 std::int64_t ckpt_adam_steps(const AdamWOptimizer* opt, const parallel::DataParallel* dp);
 
@@ -93,6 +97,11 @@ CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layo
 // with tp.size > 1 the moments are first sliced to the tp shard (ZeRO-0 only).
 void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt, parallel::DataParallel* dp,
                             model::TpShard tp, const model::GptConfig& config);
+
+// Pipeline stage: the stage's slice of the full moments (stage_params_from_full), so
+// that ckpt_restore_optimizer can put them into the stage's optimizer (tp = 1).
+CkptFullState ckpt_stage_moments(const CkptFullState& s, const model::GptModel& stage,
+                                 const model::GptConfig& full);
 
 // checkpoint.json helpers shared by save and load.
 std::string ckpt_json_checksum(nlohmann::json meta);  // SHA-256 of meta minus "json_sha256"

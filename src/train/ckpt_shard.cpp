@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "model/stage_params.hpp"
 #include "parallel/data_parallel.hpp"
 #include "parallel/tp_shard.hpp"
 #include "train/checkpoint.hpp"
@@ -78,11 +79,42 @@ std::vector<CkptTensor> tp_full_tensors(model::GptModel& m, AdamWOptimizer* opt,
   return out;
 }
 
+// Pipeline stage: the stage layout's tensors renamed to the full model's global
+// shapes; per-layer ranges move by layer_begin layers; wte/wpe are kept only by the
+// first stage and lnf only by the last (the others hold unused or mirrored copies).
+void to_global_stage(std::vector<CkptTensor>& out, const model::GptModel& m,
+                     const model::GptConfig& full_cfg) {
+  const model::ParamLayout full(full_cfg);
+  const model::ParamLayout& st = m.layout();
+  for (CkptTensor& ct : out) {
+    int i = 0;
+    while (i < model::kNumParamTensors &&
+           ct.name.substr(ct.name.find('/') + 1) != st.tensors()[static_cast<std::size_t>(i)].name)
+      ++i;
+    WEFT_CHECK(i < model::kNumParamTensors, "unknown checkpoint tensor ", ct.name);
+    const model::ParamTensor& f = full.tensors()[static_cast<std::size_t>(i)];
+    ct.shape.assign(f.shape.begin(), f.shape.end());
+    if (f.per_layer) {
+      const std::size_t shift = static_cast<std::size_t>(m.stage().layer_begin) * f.layer_size();
+      for (CkptRange& r : ct.ranges) r.start += shift;
+      continue;
+    }
+    const auto id = static_cast<model::ParamId>(i);
+    const bool keep = id == model::ParamId::kWte || id == model::ParamId::kWpe ? m.first_stage()
+                                                                                : m.last_stage();
+    if (!keep) {
+      ct.ranges.clear();
+      ct.sources.clear();
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* opt,
                                           parallel::DataParallel* dp, comm::Communicator* tp_comm,
-                                          int rank, CkptScratch& scratch) {
+                                          int rank, CkptScratch& scratch,
+                                          const model::GptConfig* full_cfg) {
   if (tp_comm != nullptr && tp_comm->size() > 1)
     return tp_full_tensors(m, opt, *tp_comm, rank, scratch);
   if (dp != nullptr) rank = dp->comm().rank();  // ownership follows the dp axis
@@ -127,6 +159,8 @@ std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* op
     ct.ranges = std::move(r);
     ct.sources = std::move(s);
   }
+  if (full_cfg != nullptr && full_cfg->n_layer != m.config().n_layer)
+    to_global_stage(out, m, *full_cfg);
   return out;
 }
 
@@ -168,6 +202,19 @@ void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt, paralle
     }
   WEFT_CHECK(off == plan.shard_floats());
   dp->set_adam_steps(s.adam_steps);
+}
+
+CkptFullState ckpt_stage_moments(const CkptFullState& s, const model::GptModel& stage,
+                                 const model::GptConfig& full) {
+  WEFT_CHECK(stage.tp().size == 1, "pipeline checkpoints need --tp 1");
+  const model::ParamLayout full_layout(full);
+  CkptFullState out;
+  out.m.allocate(stage.layout().total());
+  out.v.allocate(stage.layout().total());
+  model::stage_params_from_full(full_layout, s.m.data(), stage.stage(), stage.layout(), out.m.data());
+  model::stage_params_from_full(full_layout, s.v.data(), stage.stage(), stage.layout(), out.v.data());
+  out.adam_steps = s.adam_steps;
+  return out;
 }
 
 }  // namespace weft::train

@@ -77,9 +77,14 @@ void check_options(const PretrainOptions& o) {
   need(!(o.precision == "bf16" && o.zero == 3),
        "--precision bf16 with --zero 3 is not supported yet (the bf16 copy is made before the "
        "units are gathered); use --zero 2 or --precision fp32");
-  need(o.pp == 1 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0 && o.on_nan == "stop"),
-       str("--pp ", o.pp, ": checkpoints (--save-every, --resume, --stop-after) and --on-nan skip "
-           "are not supported with pipeline parallelism yet; use --pp 1"));
+  // PipelineStep stops on a non-finite loss; it cannot skip an update yet.
+  need(o.pp == 1 || o.on_nan == "stop",
+       str("--pp ", o.pp, ": --on-nan skip is not supported with pipeline parallelism yet; "
+           "use --on-nan stop or --pp 1"));
+  need(o.pp == 1 || o.tp == 1 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
+       str("--tp ", o.tp, " --pp ", o.pp, ": checkpoints (--save-every, --resume, --stop-after) "
+           "are not supported with tensor and pipeline parallelism together yet; use --tp 1 or "
+           "--pp 1"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -287,11 +292,16 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   }
   const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
   int start_step = 0;
+  PretrainOptions ck_o = o;  // checkpoint.json records the pipeline's micro-batches
+  ck_o.grad_accum = accum;
   if (ck) {
-    ckpt_restore_optimizer(resumed, opt.get(), dp, m.tp(), cfg);
+    if (pipe)  // the stage's slice of the full moments
+      ckpt_restore_optimizer(ckpt_stage_moments(resumed, m, cfg), opt.get(), dp, m.tp(), m.config());
+    else
+      ckpt_restore_optimizer(resumed, opt.get(), dp, m.tp(), cfg);
     resumed.m = {};
     resumed.v = {};
-    start_step = static_cast<int>(pretrain_ckpt_apply(*ck, o, rank, reader));
+    start_step = static_cast<int>(pretrain_ckpt_apply(*ck, ck_o, rank, reader));
   }
   CkptScratch tp_full;  // tp > 1: the gathered tensors of a checkpoint
   CkptSaveOptions save_opts;
@@ -389,13 +399,16 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     // Checkpoint: every --save-every steps, at the end, at --stop-after, on a signal.
     const int sig = StopSignals::received(c, step);
     const bool stop = sig != 0 || step + 1 == o.stop_after;
-    // Pipeline stages do not write checkpoints yet (refused at start; a signal just stops).
-    if (!pipe && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
+    // Pipeline stages write their layers at global offsets; tp > 1 with pp > 1 cannot
+    // save yet (refused at start; a signal just stops).
+    const bool can_save = !(pipe && shape.tp > 1);
+    if (can_save && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
       result.last_checkpoint =
           ckpt_save(save_opts, step + 1,
-                    pretrain_ckpt_meta(o, cfg, shape.dp, shape.tp, step + 1, ckpt_adam_steps(opt.get(), dp), reader),
+                    pretrain_ckpt_meta(ck_o, cfg, shape.dp, shape.tp, step + 1,
+                                       ckpt_adam_steps(opt.get(), dp), reader, shape.pp),
                     ckpt_rank_tensors(m, opt.get(), dp, layout ? &layout->grid().tp() : nullptr, rank,
-                                      tp_full),
+                                      tp_full, &cfg),
                     c);
       if (writer) log_info("train: checkpoint ", result.last_checkpoint);
     }

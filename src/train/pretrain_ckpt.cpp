@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "parallel/comm/communicator.hpp"
+#include "parallel/grid.hpp"
 
 namespace weft::train {
 namespace fs = std::filesystem;
@@ -41,19 +42,21 @@ nlohmann::json train_settings(const PretrainOptions& o) {
 
 nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int dp,
                                   int tp, std::int64_t step, std::int64_t adam_steps,
-                                  const data::ShardReaderSimple& reader) {
+                                  const data::ShardReaderSimple& reader, int pp) {
   nlohmann::json shards = nlohmann::json::array();
   std::error_code ec;
   for (const std::string& s : reader.shards())
     shards.push_back({{"name", fs::path(s).filename().string()}, {"bytes", fs::file_size(s, ec)}});
   const data::ShardReaderSimple::Position pos = reader.position();
   nlohmann::json ranks = nlohmann::json::array();
-  const int world = dp * tp;  // world rank r = dp index · tp + tp index (tp fastest)
-  for (int r = 0; r < world; ++r)
+  const parallel::GridShape grid{dp, tp, pp};
+  for (int r = 0; r < grid.world(); ++r) {
+    const int d = parallel::grid_coord_of(grid, r).dp;
     ranks.push_back({{"rank", r},
                      {"shard", pos.shard},
                      {"offset", pos.offset},
-                     {"rows", {r / tp * (o.batch / dp), (r / tp + 1) * (o.batch / dp)}}});
+                     {"rows", {d * (o.batch / dp), (d + 1) * (o.batch / dp)}}});
+  }
   return {{"format", "weft-checkpoint"},
           {"version", kCkptVersion},
           {"stage", "pretrain"},
@@ -67,7 +70,7 @@ nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConf
             {"vocab", cfg.vocab},
             {"padded_vocab", cfg.padded_vocab},
             {"max_seq", cfg.max_seq}}},
-          {"layout", {{"dp", dp}, {"tp", tp}, {"pp", 1}, {"zero", dp > 1 ? o.zero : 0}}},
+          {"layout", {{"dp", dp}, {"tp", tp}, {"pp", pp}, {"zero", dp > 1 ? o.zero : 0}}},
           {"train", train_settings(o)},
           {"data", {{"reader", "sequential"}, {"shards", shards}, {"ranks", ranks}}},
           // The training loop draws no random numbers (no dropout; sequential data):

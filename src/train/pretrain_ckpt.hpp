@@ -23,9 +23,10 @@ namespace weft::train {
 
 // checkpoint.json without "files" for a run at `step` (steps done). Every rank's
 // data position is the shared reader's (each rank reads the whole global batch).
+// Under pipeline parallelism o.grad_accum should be the micro-batch count.
 nlohmann::json pretrain_ckpt_meta(const PretrainOptions& o, const model::GptConfig& cfg, int dp,
                                   int tp, std::int64_t step, std::int64_t adam_steps,
-                                  const data::ShardReaderSimple& reader);
+                                  const data::ShardReaderSimple& reader, int pp = 1);
 
 // Checks `ck` against this run (model, data shards, global batch) and returns the
 // step to continue from; sets the reader to the checkpoint's data position.

@@ -7,6 +7,10 @@
 #   mpi_kill : mpirun -np 2, rank 1 killed (-9) at step 13 → the job fails naming it;
 #              --resume restarts from step_10 and the run equals the reference
 #              REF (WORK_DIR/../ref_n2) step by step: no batch skipped or repeated.
+#   pp_bitwise: 2 pipeline stages (thread ranks, 1f1b): 40 steps == 20 + --resume
+#              + 20, bit for bit (losses, grad norms, model.bin).
+#   pp_reshard: pp2 stops at step 20; one rank with --grad-accum 2 (= the pipeline's
+#              micro-batches) resumes to 40; equal to the uninterrupted pp2 run (1e-5).
 #   tmpfs    : the disk fills while saving (a small tmpfs; skipped unless mountable)
 #              → the error says so and the previous checkpoint still loads.
 set -uo pipefail
@@ -54,6 +58,20 @@ mpi_kill)
   [[ $(cat "$work/run/ckpt/latest") == step_10 ]] || fail "latest is not step_10"
   "${launcher[@]}" "$weft" train "${args[@]}" --steps 20 --resume --out "$work/run" || fail "resume"
   "$compare" "$work/../ref_n2" "$work/run" 1e-5 1e-5 || fail "resumed run differs from the reference"
+  ;;
+pp_bitwise)
+  pp=(--pp 2 --schedule 1f1b --ranks-as threads)
+  "$weft" train "${args[@]}" "${pp[@]}" --steps 40 --out "$work/whole" || fail "whole run"
+  "$weft" train "${args[@]}" "${pp[@]}" --steps 40 --stop-after 20 --out "$work/split" || fail "first half"
+  "$weft" train "${args[@]}" "${pp[@]}" --steps 40 --resume --out "$work/split" || fail "resume"
+  "$compare" "$work/whole" "$work/split" 0 0 || fail "pp2: 20 + resume + 20 differs from 40 steps"
+  ;;
+pp_reshard)
+  pp=(--pp 2 --schedule 1f1b --ranks-as threads)
+  "$weft" train "${args[@]}" "${pp[@]}" --steps 40 --out "$work/whole" || fail "whole run"
+  "$weft" train "${args[@]}" "${pp[@]}" --steps 40 --save-every 10 --stop-after 20 --out "$work/split" || fail "first half"
+  "$weft" train "${args[@]}" --grad-accum 2 --steps 40 --resume --out "$work/split" || fail "resume on one rank"
+  "$compare" "$work/whole" "$work/split" 1e-5 1e-5 || fail "pp2 -> 1 rank resume differs from the pp2 run"
   ;;
 tmpfs)
   [[ $(id -u) == 0 ]] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }

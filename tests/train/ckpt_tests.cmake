@@ -5,7 +5,16 @@ set(ckpt_drill bash ${CMAKE_CURRENT_LIST_DIR}/ckpt_drills.sh)
 set(ckpt_args --model d2 --vocab 512 --max-seq 32 --data ${dp_dir}/syn_train_000.bin
     --seq 16 --batch 4 --lr 1e-3 --warmup 2 --weight-decay 0.1 --threads 1
     --peak-gflops 1 --overwrite -q --bucket-mb 0.5)
-set(ckpt_tests ckpt_signal ckpt_tmpfs_full)
+set(ckpt_tests ckpt_signal ckpt_tmpfs_full ckpt_pp2_bitwise ckpt_pp2_reshard ckpt_pp_tp_refused)
+# Pipeline stages (d2: one block per stage, so stage 1 writes at a layer offset).
+add_test(NAME ckpt_pp2_bitwise COMMAND ${ckpt_drill} pp_bitwise ${dp_dir}/ckpt_pp2_bitwise
+         $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> -- ${ckpt_args})
+add_test(NAME ckpt_pp2_reshard COMMAND ${ckpt_drill} pp_reshard ${dp_dir}/ckpt_pp2_reshard
+         $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> -- ${ckpt_args})
+add_test(NAME ckpt_pp_tp_refused
+         COMMAND ${dp_expect_failure} "--tp 2 --pp 2: checkpoints .* not supported" 30
+                 $<TARGET_FILE:weft> train ${ckpt_args} --tp 2 --pp 2 --ranks-as threads
+                 --steps 4 --save-every 2 --out ${dp_dir}/ckpt_pp_tp)
 add_test(NAME ckpt_signal COMMAND ${ckpt_drill} signal ${dp_dir}/ckpt_signal
          $<TARGET_FILE:weft_dp_compare> $<TARGET_FILE:weft> -- ${ckpt_args})
 add_test(NAME ckpt_tmpfs_full COMMAND ${ckpt_drill} tmpfs ${dp_dir}/ckpt_tmpfs
