@@ -2,6 +2,7 @@
 // on stdout), exit 1 with a clear message on a state whose gradient was altered,
 // and an input error naming the file on a truncated state.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -22,9 +23,12 @@ struct RunResult {
   std::string out, err;
 };
 
+// Output files named after the test and process: ctest -j runs these tests at the same time.
 RunResult run_weft(const std::string& args) {
-  const std::string out = ::testing::TempDir() + "weft_cs_out.txt";
-  const std::string err = ::testing::TempDir() + "weft_cs_err.txt";
+  const std::string tag = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                          "_" + std::to_string(::getpid());
+  const std::string out = ::testing::TempDir() + "weft_cs_out_" + tag + ".txt";
+  const std::string err = ::testing::TempDir() + "weft_cs_err_" + tag + ".txt";
   const std::string cmd = std::string(WEFT_EXE) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   RunResult r;

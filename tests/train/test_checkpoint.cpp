@@ -5,6 +5,7 @@
 // and nothing is deleted; a failed save (full disk) leaves the previous checkpoint
 // loadable; --keep prunes; --on-nan stop|skip. Suites Checkpoint*.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 
 // 40k tokens over 128 symbols: a 97-token pattern with 30 % noise.
 std::string data_file() {
-  const fs::path p = fs::path(::testing::TempDir()) / "weft_ckpt_data" / "syn_train_000.bin";
+  const fs::path p = fs::path(::testing::TempDir()) / ("weft_ckpt_data_" + std::to_string(::getpid())) / "syn_train_000.bin";
   if (!fs::exists(p)) {
     fs::create_directories(p.parent_path());
     Rng rng(11);

@@ -3,6 +3,7 @@
 // CLI's exit code 3 — and creates no run directory; an unknown device is refused too.
 // (On a GPU machine the first two skip; tools/gpu_check.sh trains there.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -32,7 +33,7 @@ bool have_gpu() {
 }
 
 std::string data_dir() {
-  const fs::path dir = fs::path(::testing::TempDir()) / "device_data";
+  const fs::path dir = fs::path(::testing::TempDir()) / ("device_data_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::vector<std::uint16_t> tokens(4000);
   for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::uint16_t>(i % 50);
