@@ -1,12 +1,14 @@
 // `weft eval`: parses options and calls infer::eval_files (infer/eval_run.hpp); prints
 // one table row (or --json), optionally the predictions as JSONL. Main thread.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "demo/demo_post.hpp"
 #include "infer/eval_run.hpp"
 #include "kernels/cpu/threads.hpp"
 
@@ -36,9 +38,15 @@ std::string predictions_jsonl(const weft::infer::EvalResult& r) {
 }
 
 int run_eval(EvalArgs a) {
-  if (!a.reward.empty())
-    throw weft::input_error("weft eval --reward: reward models are not available in this build",
-                            "the reward model stage (weft reward) has not landed yet");
+  if (!a.reward.empty()) {
+    // Checked before any answer is generated: the reward model loads lazily.
+    if (!std::filesystem::exists(std::filesystem::path(a.reward) / "reward_head.bin"))
+      throw weft::input_error(weft::str("weft eval --reward ", a.reward, ": no reward_head.bin there"),
+                              "pass the run directory that `weft reward` wrote");
+    a.o.reward = weft::demo::demo_reward_fn(a.reward, a.tokenizer);
+    if (!a.o.reward)
+      throw weft::input_error("weft eval --reward: reward models are not available in this build");
+  }
   if (a.threads > 0) weft::cpu::set_num_threads(a.threads);
   a.o.progress = !a.quiet;
   const weft::infer::EvalResult r = weft::infer::eval_files(a.model, a.tokenizer, a.data, a.o);
@@ -67,7 +75,7 @@ std::function<int()> setup_eval(CLI::App& app) {
   app.add_option("--limit", a->o.limit, "first N items only (0 = all)")->capture_default_str();
   app.add_option("--label", a->o.label, "row label (default: the model path)");
   app.add_option("--predictions", a->predictions, "write each answer with its scores (JSONL)");
-  app.add_option("--reward", a->reward, "reward model: adds the mean reward of the answers");
+  app.add_option("--reward", a->reward, "reward model run directory (weft reward): adds the mean reward of the answers");
   app.add_option("--threads", a->threads, "threads (0 = OpenMP default)")->capture_default_str();
   app.add_flag("--json", a->json, "print one JSON object instead of a table row");
   app.add_flag("--quiet,-q", a->quiet, "no progress bars");
