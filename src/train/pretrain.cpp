@@ -14,7 +14,6 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/sha256.hpp"
 #include "data/shard_reader_simple.hpp"
 #include "kernels/cpu/threads.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
@@ -33,6 +32,7 @@
 #include "train/pretrain_pipeline.hpp"
 #include "train/pretrain_ckpt.hpp"
 #include "train/rank_layout.hpp"
+#include "train/rank_run.hpp"
 #include "train/train_step.hpp"
 
 namespace weft::train {
@@ -102,21 +102,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
     text += str("|", std::filesystem::path(s).filename().string(), ":",
                 std::filesystem::file_size(s, ec));
   }
-  const std::string hex = sha256_hex(text);
-  return static_cast<std::int64_t>(std::stoull(hex.substr(0, 15), nullptr, 16));
-}
-
-// All ranks exchange their fingerprints; a mismatch is an error on every rank.
-void check_same_run(comm::Communicator& c, std::int64_t mine) {
-  std::vector<std::int64_t> all(static_cast<std::size_t>(c.size()));
-  c.all_gather(std::span<const std::int64_t>(&mine, 1), std::span<std::int64_t>(all),
-               "start: config/data hash");
-  for (int r = 1; r < c.size(); ++r)
-    if (all[static_cast<std::size_t>(r)] != all[0])
-      throw config_error(str("rank ", r, " runs a different job than rank 0: the hash of config "
-                             "+ training shards differs (", all[static_cast<std::size_t>(r)],
-                             " vs ", all[0], ")"),
-                         "launch every rank with the same arguments and the same data");
+  return run_fingerprint_of(text);
 }
 
 void inject_fault(const PretrainOptions& o, int rank, int step) {
