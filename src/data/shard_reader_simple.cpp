@@ -57,14 +57,20 @@ ShardReaderSimple::ShardReaderSimple(std::vector<std::string> shards, int B, int
   window_.resize(need);
 }
 
-void ShardReaderSimple::next(std::int32_t* x, std::int32_t* y) {
-  const std::uint64_t n = window_.size();
+void ShardReaderSimple::next(std::int32_t* x, std::int32_t* y) { next_rows(x, y, 0, B_); }
+
+void ShardReaderSimple::next_rows(std::int32_t* x, std::int32_t* y, int row0, int rows) {
+  WEFT_CHECK(row0 >= 0 && rows >= 0 && row0 + rows <= B_, "next_rows: rows outside the batch");
+  const std::uint64_t n = static_cast<std::uint64_t>(B_) * T_ + 1;  // the whole batch's window
   if (pos_.offset + n > sizes_[pos_.shard]) {
     pos_.shard = (pos_.shard + 1) % shards_.size();
     pos_.offset = 0;
   }
-  shard_read_range(shards_[pos_.shard], pos_.offset, n, window_.data(), vocab_);
-  for (std::uint64_t i = 0; i + 1 < n; ++i) {
+  // Rows [row0, row0 + rows) need tokens [row0·T, (row0 + rows)·T + 1) of the window.
+  const std::uint64_t first = static_cast<std::uint64_t>(row0) * T_;
+  const std::uint64_t m = static_cast<std::uint64_t>(rows) * T_ + 1;
+  shard_read_range(shards_[pos_.shard], pos_.offset + first, m, window_.data(), vocab_);
+  for (std::uint64_t i = 0; i + 1 < m; ++i) {
     x[i] = window_[i];
     y[i] = window_[i + 1];
   }

@@ -24,6 +24,10 @@ class ShardReaderSimple {
 
   // Fills x (B,T) and y (B,T) with the next batch.
   void next(std::int32_t* x, std::int32_t* y);
+  // Data parallel: reads only rows [row0, row0 + rows) of the next batch into
+  // x (rows,T) and y (rows,T), and advances past the whole batch exactly as next()
+  // does, so N ranks with their row slices see the batch one rank would.
+  void next_rows(std::int32_t* x, std::int32_t* y, int row0, int rows);
   // Back to the first batch of the first shard (validation passes).
   void reset();
 

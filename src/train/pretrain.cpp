@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/thread_usage.hpp"
 #include "data/shard_reader_simple.hpp"
 #include "kernels/cpu/threads.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
@@ -133,16 +134,15 @@ std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n) {
   return {tokens.begin() + 1, tokens.end()};
 }
 
-// Mean validation loss; under DP each rank evaluates its rows of each global batch
-// (x, y hold the global batch, rows [row0, row0 + B)) and the means are averaged.
+// Mean validation loss; under DP each rank reads and evaluates only its rows
+// [row0, row0 + B) of each global batch (x, y: (B,T)) and the means are averaged.
 double evaluate(model::GptModel& m, data::ShardReaderSimple& reader, int batches, int B, int T,
                 int row0, std::int32_t* x, std::int32_t* y, comm::Communicator* c) {
   reader.reset();
   double sum = 0.0;
-  const std::size_t off = static_cast<std::size_t>(row0) * T;
   for (int i = 0; i < batches; ++i) {
-    reader.next(x, y);
-    sum += m.forward(x + off, y + off, nullptr, B, T);
+    reader.next_rows(x, y, row0, B);
+    sum += m.forward(x, y, nullptr, B, T);
   }
   if (c != nullptr) {
     c->all_reduce(std::span<double>(&sum, 1), comm::ReduceOp::kSum, "validation");
@@ -323,22 +323,20 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     metrics.open(metrics_path, ck ? std::ios::app : std::ios::trunc);
     if (!metrics) throw io_error_errno("cannot create", metrics_path.string());
   }
-  // The global batch (every rank reads it whole and keeps rows [row0, row0 + B)).
-  AlignedBuffer<std::int32_t> gx(static_cast<std::size_t>(o.batch) * o.seq);
-  AlignedBuffer<std::int32_t> gy(gx.size());
-  const std::size_t slice = static_cast<std::size_t>(row0) * o.seq;
-  const std::size_t local = static_cast<std::size_t>(B) * o.seq;
+  // This rank's rows [row0, row0 + B) of each global batch (it reads only those).
+  AlignedBuffer<std::int32_t> gx(static_cast<std::size_t>(B) * o.seq);  // (B,T)
+  AlignedBuffer<std::int32_t> gy(gx.size());                            // (B,T)
   const int prompt = cfg.vocab > 50256 ? 50256 : 0;  // GPT-2's <|endoftext|>, else token 0
   const bool quiet = o.quiet || !writer;
 
   for (int step = start_step; step < o.steps; ++step) {
     inject_fault(o, rank, step);
     const BatchSource next = [&](std::int32_t* x, std::int32_t* y) {
-      reader.next(gx.data(), gy.data());
-      std::copy(gx.data() + slice, gx.data() + slice + local, x);
-      std::copy(gy.data() + slice, gy.data() + slice + local, y);
+      reader.next_rows(x, y, row0, B);
     };
+    const ThreadUsage use0 = thread_usage_now();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
+    const ThreadUsage use = thread_usage_now() - use0;  // this rank's thread, this step
     if (pipe && !std::isfinite(s.loss))
       throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
                   "lower --lr or check the data");
@@ -353,6 +351,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    j["cpu_ms"] = use.cpu_ms;  // rank 0's thread (OpenMP workers not counted)
+    j["sys_ms"] = use.sys_ms;
+    j["minflt"] = use.minor_faults;
+    j["csw"] = use.voluntary_cs;
+    j["icsw"] = use.involuntary_cs;
     if (pipe) {
       bubbles.push_back(mean_bubble(*pipe, *c, step));
       j["bubble"] = bubbles.back();
