@@ -4,7 +4,13 @@
 # step for 1 rank × 2 threads, 2 MPI ranks × 1 thread, 2 thread-ranks × 1 thread,
 # and ZeRO-1/2/3 against ZeRO-0 (2 MPI ranks). Medians over the steps after the
 # first two. First checks that the 2-rank run's losses equal the 1-rank run's.
+# Beside wall time it prints rank 0's CPU ms per step (its own thread: with 2
+# OpenMP threads the second one is not counted) and its voluntary context switches
+# (waits that slept), which a loaded machine disturbs less than tokens/s.
 # Usage: bench/bench_dp.sh [BUILD_DIR=build/release] [STEPS=8] [B=8] [T=64]
+# Env: MPIRUN_ARGS (extra mpirun options, e.g. "--bind-to none" on a shared machine),
+#      WEFT_COMM_SPIN_US (MPI wait: µs of sched_yield polling before sleeping, default 200).
+# Takes about 1.5 min on a quiet 2-core machine (6 runs of d6), ~8 min at load 20.
 set -euo pipefail
 build=${1:-build/release}; steps=${2:-8}; B=${3:-8}; T=${4:-64}
 weft=$build/weft; cmp=$build/tests/weft_dp_compare
@@ -13,20 +19,23 @@ export OMP_WAIT_POLICY=PASSIVE
 "$cmp" --make-shard "$work/syn_train_000.bin"
 args=(train --model d6 --max-seq 128 --data "$work/syn_train_000.bin" --batch "$B" --seq "$T"
       --steps "$steps" --lr 1e-4 --peak-gflops 1 -q --overwrite)
-mpirun=(mpirun --oversubscribe --allow-run-as-root)
+# shellcheck disable=SC2206
+mpirun=(mpirun --oversubscribe --allow-run-as-root -x OMP_WAIT_POLICY ${MPIRUN_ARGS:-})
+[ -n "${WEFT_COMM_SPIN_US:-}" ] && mpirun+=(-x WEFT_COMM_SPIN_US)
 
 median() { python3 -c "import json,sys,statistics as s
 rows=[json.loads(l) for l in open(sys.argv[1])][2:]
-print('%.0f %.1f %.2f' % (s.median(r['tokens_per_s'] for r in rows), s.median(r['ms'] for r in rows),
-      s.median(r.get('ms_comm',0.0) for r in rows)))" "$1"; }
+m=lambda k: s.median(r.get(k,0.0) for r in rows)
+print('%.0f %.1f %.2f %.0f %.0f' % (m('tokens_per_s'), m('ms'), m('ms_comm'), m('cpu_ms'), m('csw')))" "$1"; }
 
 run() {  # name, env threads, command...
   local name=$1 th=$2; shift 2
   OMP_NUM_THREADS=$th "$@" --out "$work/$name" >/dev/null 2>&1
-  read -r tok ms comm < <(median "$work/$name/metrics.jsonl")
-  printf "%-28s %10s tok/s %9s ms/step %8s ms exposed comm (%4.1f%%)\n" "$name" "$tok" "$ms" "$comm" \
-    "$(python3 -c "print(100*$comm/$ms)")"
+  read -r tok ms comm cpu csw < <(median "$work/$name/metrics.jsonl")
+  printf "%-24s %6s tok/s %8s ms/step %7s ms exposed comm (%4.1f%%) | rank0 cpu %6s ms/step, %5s waits/step\n" \
+    "$name" "$tok" "$ms" "$comm" "$(python3 -c "print(100*$comm/$ms)")" "$cpu" "$csw"
   eval "tok_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$tok"
+  eval "cpu_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$cpu"
 }
 
 echo "d6, global batch ${B}x${T}, $steps steps (median of steps 3..$steps); shared machine: $(nproc) cores"
@@ -38,10 +47,12 @@ for z in 1 2 3; do
   run 2mpi_x1thread_zero$z 1 "${mpirun[@]}" -np 2 "$weft" "${args[@]}" --threads 1 --zero $z
 done
 python3 - "$tok_1rank_x2threads" "$tok_2mpi_x1thread_zero0" "$tok_2threadranks_x1_zero0" \
-  "$tok_2mpi_x1thread_zero1" "$tok_2mpi_x1thread_zero2" "$tok_2mpi_x1thread_zero3" <<'PY'
+  "$tok_2mpi_x1thread_zero1" "$tok_2mpi_x1thread_zero2" "$tok_2mpi_x1thread_zero3" \
+  "$cpu_2mpi_x1thread_zero0" "$cpu_2threadranks_x1_zero0" <<'PY'
 import sys
-b, m, t, z1, z2, z3 = map(float, sys.argv[1:])
+b, m, t, z1, z2, z3, cm, ct = map(float, sys.argv[1:])
 print(f"2 MPI ranks / 1 rank x 2 threads: {m/b:.2f} (target >= 0.9)")
 print(f"2 thread-ranks / 1 rank x 2 threads: {t/b:.2f} (target >= 0.9)")
 print(f"ZeRO-1/2/3 vs ZeRO-0 (2 MPI ranks): {z1/m:.2f} {z2/m:.2f} {z3/m:.2f} (target ZeRO-3 >= 0.8)")
+print(f"CPU per step, MPI rank / thread rank: {cm/ct:.2f} (extra copies of the MPI path)")
 PY

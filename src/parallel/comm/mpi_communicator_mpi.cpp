@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -229,10 +230,31 @@ Request MpiCommunicator::make_phased_request(std::unique_ptr<MpiPhases> phases, 
                                               std::move(what), seq));
 }
 
+// How long a wait polls with sched_yield() before it starts to sleep (µs):
+// WEFT_COMM_SPIN_US, default 200. Polling is what makes MPI progress (the
+// receiver pulls a rendezvous message inside MPI_Test), so a sleeping waiter delays
+// its peer's next phase by up to its nap; sched_yield hands the core to any other
+// runnable task (e.g. a peer rank sharing it) at once. Read once per process.
+static std::chrono::microseconds poll_spin_limit() {
+  static const std::chrono::microseconds limit = [] {
+    const char* v = std::getenv("WEFT_COMM_SPIN_US");
+    long us = 200;
+    if (v != nullptr && *v != '\0') {
+      char* end = nullptr;
+      const long parsed = std::strtol(v, &end, 10);
+      if (end != v && *end == '\0' && parsed >= 0) us = parsed;
+      else log_warn("WEFT_COMM_SPIN_US='", v, "' is not a number of microseconds; using 200");
+    }
+    return std::chrono::microseconds(us);
+  }();
+  return limit;
+}
+
 bool MpiCommunicator::poll_until(const std::function<bool()>& test, Clock::time_point deadline) {
-  // Spin briefly (low latency), then back off to sleeps: ranks often share cores,
-  // and a busy poll would steal the CPU from the very peer we wait for.
+  // Spin with sched_yield (low latency; the core goes to a peer sharing it), then
+  // back off to short sleeps so a long wait does not burn a core.
   const auto start = Clock::now();
+  const auto spin = poll_spin_limit();
   auto next_service = start;
   std::chrono::microseconds nap{20};
   while (true) {
@@ -243,7 +265,7 @@ bool MpiCommunicator::poll_until(const std::function<bool()>& test, Clock::time_
       next_service = now + std::chrono::milliseconds(2);
     }
     if (now > deadline) return false;
-    if (now - start < std::chrono::microseconds(200)) {
+    if (now - start < spin) {
       sched_yield();
     } else {
       std::this_thread::sleep_for(nap);
