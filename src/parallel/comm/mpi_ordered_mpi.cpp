@@ -1,13 +1,14 @@
 // MPI backend: rank-ordered all-reduce and reduce-scatter from point-to-point
 // messages, and the scratch pool they draw from. Rank r reduces block r: it
 // receives block r of every peer into pooled scratch (phase 1, the same volume a
-// ring reduce-scatter moves), sums the N copies in rank order 0..N-1 (bitwise what
+// ring reduce-scatter moves), sums the N blocks in rank order 0..N-1 (bitwise what
 // the thread backend and a single rank's accumulation compute), and for an
 // all-reduce sends its block to every peer and receives theirs (phase 2).
 // Owned by the MpiRequest that drives it; used by the communicator's thread.
 #include <algorithm>
 #include <cstring>
 
+#include "core/error.hpp"
 #include "parallel/comm/mpi_detail.hpp"
 #include "parallel/comm/reduce.hpp"
 
@@ -98,28 +99,48 @@ class OrderedReduce final : public MpiPhases {
     reqs.push_back(req);
   }
 
-  // Phase 1: scratch slot p (blk(r) elements) receives peer p's block r; slot r
-  // gets a copy of the own block (so an in-place output cannot overwrite an input).
+  // Phase 1: scratch slot q receives peer p's block r (q = p, or p - 1 past this
+  // rank: N - 1 slots of blk(r) elements). The own block stays where it is.
+  std::size_t slot(std::size_t p) const { return p < r_ ? p : p - 1; }
+
   void post_exchange(std::vector<MPI_Request>& reqs) {
     const std::size_t mine = blk(r_) * es_;
-    scratch_ = c_.scratch().acquire(std::max<std::size_t>(mine * n_, 1));
+    scratch_ = c_.scratch().acquire(std::max<std::size_t>(mine * (n_ - 1), 1));
     std::byte* s = scratch_->data();
-    if (mine > 0) std::memcpy(s + r_ * mine, send_ + off(r_) * es_, mine);
     for (std::size_t k = 1; k < n_; ++k) {  // peers in ring order spread the load
       const std::size_t to = (r_ + k) % n_, from = (r_ + n_ - k) % n_;
-      post(reqs, false, s + from * mine, blk(r_), from, tag_);
+      post(reqs, false, s + slot(from) * mine, blk(r_), from, tag_);
       post(reqs, true, const_cast<std::byte*>(send_ + off(to) * es_), blk(to), to, tag_);
     }
   }
 
-  // out = slot 0; out op= slot 1; ...; out op= slot N-1.
+  // out = block_0 op block_1 op ... op block_{N-1}, left to right (rank order),
+  // where block r is the own input. Done in cache-sized chunks through a small
+  // accumulator: each chunk of the own block is read before that chunk of `out` is
+  // written, so an in-place output is safe without copying the whole own block
+  // aside first (that copy was one more pass over half of every bucket).
   void reduce_own() {
-    const std::size_t mine = blk(r_) * es_;
-    if (mine == 0) return;
+    const std::size_t count = blk(r_);
+    if (count == 0) return;
+    constexpr std::size_t kChunkBytes = 16 * 1024;
+    thread_local AlignedBuffer<std::byte> acc_buf(kChunkBytes, false);
+    const std::size_t chunk = kChunkBytes / es_;
+    const std::byte* own = send_ + off(r_) * es_;
+    // Chunked read-before-write is safe for out == own or disjoint ranges only.
+    WEFT_CHECK(out() == own || out() + count * es_ <= own || own + count * es_ <= out(),
+               "ordered reduction: output partly overlaps this rank's input block");
     const std::byte* s = scratch_->data();
-    std::memcpy(out(), s, mine);
-    for (std::size_t p = 1; p < n_; ++p)
-      reduce_accumulate(dtype_, op_, out(), s + p * mine, blk(r_));
+    const std::size_t mine = count * es_;
+    auto src = [&](std::size_t p, std::size_t at) {
+      return p == r_ ? own + at * es_ : s + slot(p) * mine + at * es_;
+    };
+    std::byte* acc = acc_buf.data();
+    for (std::size_t at = 0; at < count; at += chunk) {
+      const std::size_t n = std::min(chunk, count - at);
+      std::memcpy(acc, src(0, at), n * es_);
+      for (std::size_t p = 1; p < n_; ++p) reduce_accumulate(dtype_, op_, acc, src(p, at), n);
+      std::memcpy(out() + at * es_, acc, n * es_);
+    }
   }
 
   // Phase 2 (all-reduce): the reduced block to every peer, theirs into place.
@@ -141,7 +162,7 @@ class OrderedReduce final : public MpiPhases {
   std::size_t n_, r_, es_;
   std::size_t total_;  // elements in the full (send) buffer
   int phase_ = 0;
-  std::unique_ptr<AlignedBuffer<std::byte>> scratch_;  // (N, blk(r)) elements
+  std::unique_ptr<AlignedBuffer<std::byte>> scratch_;  // (N - 1, blk(r)) elements
 };
 
 }  // namespace
