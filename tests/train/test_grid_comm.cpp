@@ -172,7 +172,9 @@ TEST(GridEval, ValidationAndSamplesMatchOneRank) {
     ASSERT_EQ(r.val_losses.size(), r1.val_losses.size()) << l.name;
     for (std::size_t i = 0; i < r1.val_losses.size(); ++i)
       EXPECT_NEAR(r.val_losses[i], r1.val_losses[i], 1e-5 * r1.val_losses[i]) << l.name << " " << i;
-    if (l.pp == 1) EXPECT_EQ(r.samples, r1.samples) << l.name;
+    if (l.pp == 1) {
+      EXPECT_EQ(r.samples, r1.samples) << l.name;
+    }
   }
 }
 
