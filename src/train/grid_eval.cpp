@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "train/pipeline_setup.hpp"
 
 namespace weft::train {
 namespace {
@@ -84,6 +85,46 @@ std::vector<int> grid_sample_greedy(model::GptModel& m, int prompt, int n, paral
     tokens.push_back(static_cast<std::int32_t>(best[1]));
   }
   return {tokens.begin() + 1, tokens.end()};
+}
+
+// Greedy continuation of `prompt` by n tokens, one full forward per token (no KV
+// cache: a few tokens only).
+std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n) {
+  const model::GptConfig& c = m.config();
+  std::vector<std::int32_t> tokens{prompt};
+  const int window = m.max_seq();
+  for (int i = 0; i < n; ++i) {
+    const int t0 = std::max(0, static_cast<int>(tokens.size()) - window);
+    const int T = static_cast<int>(tokens.size()) - t0;
+    m.forward(tokens.data() + t0, nullptr, nullptr, 1, T);
+    const float* row = m.logits() + static_cast<std::size_t>(T - 1) * c.padded_vocab;
+    int best = 0;
+    for (int v = 1; v < c.vocab; ++v)
+      if (row[v] > row[best]) best = v;
+    tokens.push_back(best);
+  }
+  return {tokens.begin() + 1, tokens.end()};
+}
+
+std::vector<int> pipeline_sample_greedy(model::GptModel& m, const model::GptConfig& full,
+                                        RankLayout& layout, int prompt, int n) {
+  parallel::Grid& grid = layout.grid();
+  std::vector<float> tp_full;  // this stage's whole (tp = 1) parameters
+  if (grid.shape().tp > 1) layout.gather_full(m, tp_full);
+  std::vector<float> whole;  // the whole model, on world rank 0
+  if (grid.coord().dp == 0 && grid.coord().tp == 0)
+    whole = pipeline_gather_params(tp_full.empty() ? m.params() : tp_full.data(), m.stage(), full,
+                                   grid.pp());
+  std::vector<std::int64_t> tokens(static_cast<std::size_t>(n));
+  if (grid.world().rank() == 0) {
+    model::GptModel inference(full, 1, m.max_seq(), /*training=*/false);
+    inference.set_precision(m.precision());
+    std::copy(whole.begin(), whole.end(), inference.params());
+    const std::vector<int> t = sample_greedy(inference, prompt, n);
+    std::copy(t.begin(), t.end(), tokens.begin());
+  }
+  grid.world().broadcast(std::span<std::int64_t>(tokens), 0, "sample tokens");
+  return {tokens.begin(), tokens.end()};
 }
 
 }  // namespace weft::train

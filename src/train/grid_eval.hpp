@@ -5,7 +5,8 @@
 // which is summed over the world (tp rank 0 of each last-stage dp rank counts) and
 // averaged over dp, as one rank's evaluate() averages over dp ranks. Sampling under
 // tp (pp = 1): the argmax over the vocabulary shards (all-gather of each shard's
-// best). Collective over the world;
+// best); under pp the whole model is gathered to rank 0, which samples and
+// broadcasts the tokens. Collective over the world;
 // the communicators and model are the caller's. The rank's training thread calls it.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "data/shard_reader_simple.hpp"
 #include "model/gpt_model.hpp"
 #include "parallel/grid.hpp"
+#include "train/rank_layout.hpp"
 
 namespace weft::train {
 
@@ -26,7 +28,16 @@ double grid_evaluate(model::GptModel& m, data::ShardReaderSimple& reader, int ba
 
 // Greedy continuation of `prompt` by n tokens (one full forward per token, window
 // max_seq); the same tokens on every rank. Same result as one rank's greedy sample.
-// pp must be 1 (a stage has no logits API without gradient yet).
+// pp must be 1 (pipeline: pipeline_sample_greedy).
 std::vector<int> grid_sample_greedy(model::GptModel& m, int prompt, int n, parallel::Grid& grid);
+
+// Under pp: the stages' (tp-gathered) parameters are gathered to world rank 0, which
+// samples with a whole inference model (activations for 1 × m.max_seq()) and
+// broadcasts the tokens. Collective over the world. full: the whole model's config.
+std::vector<int> pipeline_sample_greedy(model::GptModel& m, const model::GptConfig& full,
+                                        RankLayout& layout, int prompt, int n);
+
+// One whole model's greedy continuation (single rank; uses m's activations).
+std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n);
 
 }  // namespace weft::train

@@ -120,25 +120,6 @@ void inject_fault(const PretrainOptions& o, int rank, int step) {
   if (o.fault == "throw") throw Error(ErrorKind::kRuntime, str("test fault at step ", step + 1));
 }
 
-// Greedy continuation of `prompt` by n tokens, one full forward per token (no KV
-// cache: a few tokens only). Uses the model's activations.
-std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n) {
-  const model::GptConfig& c = m.config();
-  std::vector<std::int32_t> tokens{prompt};
-  const int window = m.max_seq();
-  for (int i = 0; i < n; ++i) {
-    const int t0 = std::max(0, static_cast<int>(tokens.size()) - window);
-    const int T = static_cast<int>(tokens.size()) - t0;
-    m.forward(tokens.data() + t0, nullptr, nullptr, 1, T);
-    const float* row = m.logits() + static_cast<std::size_t>(T - 1) * c.padded_vocab;
-    int best = 0;
-    for (int v = 1; v < c.vocab; ++v)
-      if (row[v] > row[best]) best = v;
-    tokens.push_back(best);
-  }
-  return {tokens.begin() + 1, tokens.end()};
-}
-
 // Mean validation loss; under DP each rank evaluates its rows of each global batch
 // (x, y hold the global batch, rows [row0, row0 + B)) and the means are averaged.
 double evaluate(model::GptModel& m, data::ShardReaderSimple& reader, int batches, int B, int T,
@@ -386,10 +367,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     }
     if (o.sample_every > 0 && ((step + 1) % o.sample_every == 0 || last)) {
       const int n = std::min(o.sample_tokens, o.seq - 1);
-      // tp: the argmax over the vocabulary shards (pp: refused at start).
-      const std::vector<int> toks = shape.tp > 1
-                                        ? grid_sample_greedy(m, prompt, n, layout->grid())
-                                        : sample_greedy(m, prompt, n);
+      // tp: the argmax over the vocabulary shards; pp: the whole model on rank 0.
+      const std::vector<int> toks =
+          shape.pp > 1   ? pipeline_sample_greedy(m, cfg, *layout, prompt, n)
+          : shape.tp > 1 ? grid_sample_greedy(m, prompt, n, layout->grid())
+                         : sample_greedy(m, prompt, n);
       result.samples.push_back(toks);
       std::string text;
       for (int t : toks) text += " " + std::to_string(t);

@@ -25,9 +25,6 @@ void check_pipeline_options(const PretrainOptions& o) {
     throw config_error(str("--micro-batches ", o.micro_batches, " and --grad-accum ", o.grad_accum,
                            " disagree: with --pp the micro-batches are the accumulation"),
                        "give one of them");
-  if (o.sample_every > 0)
-    throw config_error("--sample-every is not supported with --pp yet (validation is: --val-every)",
-                       "sample from the saved model.bin (weft chat), or train with --pp 1");
   if (o.zero > 2)
     throw config_error(str("--zero ", o.zero, " with --pp ", o.pp,
                            ": pipeline runs support ZeRO 0, 1 and 2 (ZeRO-3 would gather every "

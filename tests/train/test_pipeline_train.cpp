@@ -119,9 +119,6 @@ TEST(PipelineTrain, BadOptionsNameTheProblem) {
   o.zero = 3;
   expect_config_error(o, "--zero 3 with --pp 2");
   o.zero = 0;
-  o.sample_every = 2;
-  expect_config_error(o, "--sample-every is not supported with --pp");
-  o.sample_every = 0;
   o.zero = 0;
   o.on_nan = "skip";  // PipelineStep stops on a non-finite loss; it cannot skip
   expect_config_error(o, "--on-nan skip is not supported with pipeline parallelism");
