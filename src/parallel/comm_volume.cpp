@@ -47,8 +47,18 @@ CommVolume comm_volume_formula(const CommVolumeSetup& s) {
       v.dp = psi;
     else if (s.zero <= 2)
       v.dp = 2 * psi + 8;
-    else
+    else if (s.shape.pp == 1 && s.shape.tp == 1) {
+      // ZeRO-3: the gradients as ZeRO-1, and per micro-batch every unit's parameters
+      // all-gathered where used: the embedding (wte, wpe) 3 times (embedding and LM
+      // head forward, LM head backward), every layer and the final LayerNorm twice
+      // (forward, backward); no all-gather after the step.
+      const double E = 4.0 * (Vp * C + static_cast<double>(s.config.max_seq) * C);
+      const double head = 4.0 * 2 * C;
+      const double layers = psi - E - head;
+      v.dp = psi + 8 + m * (3 * E + 2 * head + 2 * layers);
+    } else {
       v.dp = -1;
+    }
     if (v.dp >= 0 && s.shape.pp == 1) v.dp += 16;
   }
   return v;

@@ -24,7 +24,7 @@ struct CommVolumeSetup {
 
 // Payload bytes per step (as CommBytes counts them: all-reduce = buffer, reduce-
 // scatter = input, all-gather = output, point-to-point = sent + received).
-// dp < 0 where no formula is known (ZeRO-3).
+// dp < 0 where no formula is known (ZeRO-3 with tp or pp, both refused today).
 struct CommVolume {
   double dp = 0, tp = 0, pp = 0;
   double pp_sent = 0;  // of pp: what this rank sends (activations, gradients, wte)

@@ -21,7 +21,7 @@ namespace weft::train {
 struct CommCheck {
   int rank = 0;
   double measured[3] = {0, 0, 0};  // dp, tp, pp
-  double formula[3] = {0, 0, 0};   // dp, tp, pp (dp < 0: no formula, ZeRO-3)
+  double formula[3] = {0, 0, 0};   // dp, tp, pp (< 0: no formula)
   bool steps_equal = true;         // every step moved the same bytes on every axis
   bool matches() const;
 };

@@ -90,7 +90,7 @@ TEST(GridCommBytes, DataAxisZeroStagesMatchClosedForm) {
   const std::string data = make_shards("weft_comm_dp");
   // Ψ of d2 from its dimensions: wte Vp·C + wpe maxT·C + lnf 2C + L·(12C² + 13C).
   const double C = 128, psi = 128 * C + 16 * C + 2 * C + 2 * (12 * C * C + 13 * C);
-  for (int zero : {0, 1, 2}) {
+  for (int zero : {0, 1, 2, 3}) {
     train::PretrainOptions o = tiny(data, "dp2_z" + std::to_string(zero));
     o.ranks = 2;
     o.zero = zero;
@@ -98,8 +98,11 @@ TEST(GridCommBytes, DataAxisZeroStagesMatchClosedForm) {
     const train::PretrainResult r = train::pretrain(o);
     expect_matches(r, 2, "dp2 zero" + std::to_string(zero));
     // ZeRO-0: all-reduce 4Ψ; ZeRO-1/2: reduce-scatter 4Ψ + all-gather 4Ψ + norm 8;
-    // the loss (2 doubles) in both.
-    const double want = (zero == 0 ? 4 * psi : 8 * psi + 8) + 16;
+    // ZeRO-3: reduce-scatter 4Ψ + norm 8 + per micro-batch (2) the gathers of the
+    // embedding ×3, final LayerNorm ×2 and blocks ×2; the loss (2 doubles) in all.
+    const double emb = 128 * C + 16 * C, blocks = psi - emb - 2 * C;
+    const double z3 = 4 * psi + 8 + 2 * 4 * (3 * emb + 2 * 2 * C + 2 * blocks);
+    const double want = (zero == 0 ? 4 * psi : zero == 3 ? z3 : 8 * psi + 8) + 16;
     for (const train::CommCheck& c : r.comm) EXPECT_EQ(c.measured[0], want) << zero;
   }
 }
