@@ -94,7 +94,9 @@ print('%.0f' % statistics.median(r.get(sys.argv[2], 0) for r in rows))" "$1" "$2
 slowlink() {
   cluster_start 2 1
   local rate rates=(none ${RATES:-1gbit 200mbit})
-  printf '%-10s %10s %14s %14s %12s\n' "node1 link" "ms/step" "exposed comm" "share" "link MiB/step"
+  # "wire ms": the step's traffic over node1's link at the limited rate — the
+  # communication time if none of it overlapped compute.
+  printf '%-10s %8s %13s %6s %14s %8s\n' "node1 link" "ms/step" "exposed comm" "share" "link MiB/step" "wire ms"
   for rate in "${rates[@]}"; do
     [[ $rate != none ]] && "$cluster_net" shape "$CLUSTER" 1 "$rate"
     local before; before=$(cluster_link_bytes 1)
@@ -103,8 +105,17 @@ slowlink() {
     local ms comm steps mib
     ms=$(median "$work/$rate" ms); comm=$(median "$work/$rate" ms_comm)
     steps=$(wc -l <"$work/$rate/metrics.jsonl")
-    mib=$(( ($(cluster_link_bytes 1) - before) / steps / 1048576 ))
-    printf '%-10s %10s %11s ms %13s%% %12s\n' "$rate" "$ms" "$comm" "$((100 * comm / (ms > 0 ? ms : 1)))" "$mib"
+    local bytes=$(($(cluster_link_bytes 1) - before))
+    mib=$((bytes / steps / 1048576))
+    # One direction (the port counts both; a dp2 all-reduce sends as much as it gets).
+    local step_bytes=$((bytes / 2 / steps))
+    local wire=-
+    [[ $rate != none ]] && wire=$(python3 -c "
+import re, sys
+v, unit = re.fullmatch(r'([0-9.]+)([kmg]?)bit', sys.argv[1]).groups()
+bits = float(v) * {'': 1, 'k': 1e3, 'm': 1e6, 'g': 1e9}[unit]
+print('%.0f' % (float(sys.argv[2]) * 8 * 1000 / bits))" "$rate" "$step_bytes")
+    printf '%-10s %8s %10s ms %5s%% %14s %8s\n' "$rate" "$ms" "$comm" "$((100 * comm / (ms > 0 ? ms : 1)))" "$mib" "$wire"
   done
 }
 
