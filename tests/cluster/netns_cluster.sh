@@ -83,10 +83,16 @@ link)
   ip -n "$1-sw" link set "port$2" "$3" ;;
 shape)
   (($# == 3)) || die "usage: shape CLUSTER K RATE"
-  # Both directions: the switch port shapes traffic to the node, the node's eth0 from it.
-  ip -n "$1-sw" link set "port$2" txqueuelen 1000
-  tc -n "$1-sw" qdisc replace dev "port$2" root tbf rate "$3" burst 64kb latency 100ms
-  tc -n "$1-node$2" qdisc replace dev eth0 root tbf rate "$3" burst 64kb latency 100ms ;;
+  # Both directions: the switch port shapes traffic to the node, the node's eth0 from
+  # it. The bucket must hold ≥ one timer tick of traffic (rate/HZ), else the kernel's
+  # timer, not the rate, limits the link (64 KiB at HZ 250 caps 1gbit at ~130 Mbit/s):
+  # 10 ms of traffic, at least 64 KiB.
+  [[ $3 =~ ^([0-9]+)([kmg]?)bit$ ]] || die "RATE must look like 200mbit, 1gbit or 500kbit"
+  bits=${BASH_REMATCH[1]}
+  case ${BASH_REMATCH[2]} in k) bits=$((bits * 1000)) ;; m) bits=$((bits * 1000000)) ;; g) bits=$((bits * 1000000000)) ;; esac
+  burst=$((bits / 8 / 100 > 65536 ? bits / 8 / 100 : 65536))
+  tc -n "$1-sw" qdisc replace dev "port$2" root tbf rate "$3" burst "$burst" latency 100ms
+  tc -n "$1-node$2" qdisc replace dev eth0 root tbf rate "$3" burst "$burst" latency 100ms ;;
 exec)
   (($# >= 2)) || die "usage: exec CLUSTER CMD..."
   cluster=$1; shift
