@@ -27,7 +27,7 @@ rm -rf "$work"; mkdir -p "$work"
 weft_on() { ip netns pids "$CLUSTER-node$1" 2>/dev/null | xargs -r ps -o comm= -p 2>/dev/null | grep -c '^weft$'; }
 
 linkdown() {
-  local ct=5 run=$work/run
+  local ct=8 run=$work/run
   cluster_start 2 1
   # mpirun (Open MPI 4.1's ORTE) waits for the lost host's daemon until TCP gives up
   # on the unacknowledged kill order: net.ipv4.tcp_retries2 = 15 retries, ~15 min by
