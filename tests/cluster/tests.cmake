@@ -47,6 +47,16 @@ if(WEFT_HAVE_MPI)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cluster_drills.sh linkdown ${cl_dir}/linkdown
                    $<TARGET_FILE:weft_dp_compare> ${cl_dir}/ref_n2 $<TARGET_FILE:weft> -- ${cl_common} --batch 4)
 
+  # The communicator alone (tests/parallel/mpi_comm_main.cpp), 3 ranks on 2 hosts:
+  # rank 2 (node1) stalls; ranks 0 and 1 time out naming it and its host.
+  add_test(NAME cluster_comm_stall
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/../parallel/expect_failure.sh
+                   "rank 2 has not arrived.*rank 2 runs on host node1" 120
+                   ${cl_run} 2 2 3 0 $<TARGET_FILE:weft_mpi_comm_test> stall)
+  set_tests_properties(cluster_comm_stall PROPERTIES LABELS cluster TIMEOUT 180
+                       SKIP_REGULAR_EXPRESSION "SKIP: "
+                       ENVIRONMENT "OMP_NUM_THREADS=1;MPIRUN=${MPIEXEC_EXECUTABLE}")
+
   set(cl_tests cluster_dp2_2hosts cluster_dp2_tp2_2hosts cluster_pp2_2hosts cluster_linkdown)
   set_tests_properties(${cl_tests} PROPERTIES FIXTURES_REQUIRED cluster_ref LABELS cluster
                        SKIP_RETURN_CODE 77 TIMEOUT 300)
