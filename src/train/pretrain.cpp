@@ -117,6 +117,9 @@ void inject_fault(const PretrainOptions& o, int rank, int step) {
   if (o.fault == "kill") std::raise(SIGKILL);
   if (o.fault == "stall")
     std::this_thread::sleep_for(std::chrono::duration<double>(4 * o.comm_timeout_s + 1));
+  // A pause shorter than the timeout: lets a drill cut the network at a known step.
+  if (o.fault == "pause")
+    std::this_thread::sleep_for(std::chrono::duration<double>(0.5 * o.comm_timeout_s));
   if (o.fault == "throw") throw Error(ErrorKind::kRuntime, str("test fault at step ", step + 1));
 }
 

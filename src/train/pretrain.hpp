@@ -68,7 +68,8 @@ struct PretrainOptions {
   std::string resume;           // "" = fresh run; "latest" = RUN_DIR's latest; else a path
   int stop_after = 0;           // > 0: save and stop after this step (as SIGTERM would)
   std::string on_nan = "stop";  // non-finite loss/gradient: "stop" (error) or "skip" the update
-  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw"; "nan":
+  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw", "pause":
+  // sleeps half the comm timeout; "nan":
   // every rank, a NaN summed gradient in fcw layer 1) at step fault_step (1-based); poison fills
   // released ZeRO memory with NaN; save_fail_bytes >= 0 makes rank files fail as on
   // a full disk after that many bytes.
