@@ -11,9 +11,10 @@
 #              + 20, bit for bit (losses, grad norms, model.bin).
 #   pp_reshard: pp2 stops at step 20; one rank with --grad-accum 2 (= the pipeline's
 #              micro-batches) resumes to 40; equal to the uninterrupted pp2 run (1e-5).
-#   tppp_bitwise: mpirun -np 4, tp2·pp2: 20 steps == 10 + --resume + 10, bit for bit.
-#   grid_reshard: one run through five layouts, 4 steps each, each resuming the last
-#              one's checkpoint: dp2·tp2·pp2 (np 8) → 1 rank → tp2 → pp2 → tp2·pp2;
+#   tppp_bitwise: mpirun -np 4, tp2·pp2: 12 steps == 6 + --resume + 6, bit for bit.
+#   grid_reshard: one run of 20 steps through five layouts, each resuming the last
+#              one's checkpoint: dp2·tp2·pp2 (np 8, steps 1-2) → 1 rank (3-8) → tp2
+#              (9-12) → pp2 (13-16) → tp2·pp2 (17-20);
 #              equal to the uninterrupted one-rank reference REF (1e-5; params 5e-3,
 #              the tp rounding noise of tp_tests.cmake).
 #   tppp_kill: mpirun -np 4, tp2·pp2, world rank 3 killed (-9) at step 13 → the job
@@ -84,18 +85,18 @@ pp_reshard)
   "$compare" "$work/whole" "$work/split" 1e-5 1e-5 || fail "pp2 -> 1 rank resume differs from the pp2 run"
   ;;
 tppp_bitwise)
-  grid=("${launcher[@]}" -np 4 "$weft" train "${args[@]}" --tp 2 --pp 2 --steps 20)
+  grid=("${launcher[@]}" -np 4 "$weft" train "${args[@]}" --tp 2 --pp 2 --steps 12)
   "${grid[@]}" --out "$work/whole" || fail "whole run"
-  "${grid[@]}" --save-every 5 --stop-after 10 --out "$work/split" || fail "first half"
+  "${grid[@]}" --save-every 3 --stop-after 6 --out "$work/split" || fail "first half"
   "${grid[@]}" --resume --out "$work/split" || fail "resume"
-  "$compare" "$work/whole" "$work/split" 0 0 || fail "tp2·pp2: 10 + resume + 10 differs from 20 steps"
+  "$compare" "$work/whole" "$work/split" 0 0 || fail "tp2·pp2: 6 + resume + 6 differs from 12 steps"
   ;;
 grid_reshard)
   run=$work/run
   one=("$weft" train "${args[@]}" --steps 20 --out "$run")
   mpi=("${launcher[@]}" -np)
-  "${mpi[@]}" 8 "${one[@]}" --dp 2 --tp 2 --pp 2 --stop-after 4 || fail "dp2·tp2·pp2 steps 1-4"
-  "${one[@]}" --resume --stop-after 8 || fail "1 rank steps 5-8"
+  "${mpi[@]}" 8 "${one[@]}" --dp 2 --tp 2 --pp 2 --stop-after 2 || fail "dp2·tp2·pp2 steps 1-2"
+  "${one[@]}" --resume --stop-after 8 || fail "1 rank steps 3-8"
   "${mpi[@]}" 2 "${one[@]}" --tp 2 --resume --stop-after 12 || fail "tp2 steps 9-12"
   "${mpi[@]}" 2 "${one[@]}" --pp 2 --resume --stop-after 16 || fail "pp2 steps 13-16"
   "${mpi[@]}" 4 "${one[@]}" --tp 2 --pp 2 --resume || fail "tp2·pp2 steps 17-20"
