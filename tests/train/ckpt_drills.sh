@@ -14,7 +14,8 @@
 #   tppp_bitwise: mpirun -np 4, tp2·pp2: 12 steps == 6 + --resume + 6, bit for bit.
 #   grid_reshard: one run of 20 steps through five layouts, each resuming the last
 #              one's checkpoint: dp2·tp2·pp2 (np 8, steps 1-2) → 1 rank (3-8) → tp2
-#              (9-12) → pp2 (13-16) → tp2·pp2 (17-20);
+#              (9-12) → pp2 (13-16) → tp2·pp2 (17-20); the dp2·tp2·pp2 checkpoint
+#              converts (weft convert --to llmc) to its model.bin bit for bit;
 #              equal to the uninterrupted one-rank reference REF (1e-5; params 5e-3,
 #              the tp rounding noise of tp_tests.cmake).
 #   tppp_kill: mpirun -np 4, tp2·pp2, world rank 3 killed (-9) at step 13 → the job
@@ -96,6 +97,9 @@ grid_reshard)
   one=("$weft" train "${args[@]}" --steps 20 --out "$run")
   mpi=("${launcher[@]}" -np)
   "${mpi[@]}" 8 "${one[@]}" --dp 2 --tp 2 --pp 2 --stop-after 2 || fail "dp2·tp2·pp2 steps 1-2"
+  # The 8 rank files hold the model the gather path saved as model.bin, bit for bit.
+  "$weft" convert "$run/ckpt/step_2" "$work/step2.bin" --to llmc || fail "convert step_2"
+  cmp "$run/model.bin" "$work/step2.bin" || fail "dp2·tp2·pp2 checkpoint != its model.bin"
   "${one[@]}" --resume --stop-after 8 || fail "1 rank steps 3-8"
   "${mpi[@]}" 2 "${one[@]}" --tp 2 --resume --stop-after 12 || fail "tp2 steps 9-12"
   "${mpi[@]}" 2 "${one[@]}" --pp 2 --resume --stop-after 16 || fail "pp2 steps 13-16"
