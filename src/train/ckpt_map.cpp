@@ -50,15 +50,17 @@ CkptRun CkptMap::run_at(int tensor, std::size_t e) const {
   // (outer, blocks, Sb, inner) with this rank's part at rank · part inside each block.
   const std::size_t d = static_cast<std::size_t>(lt.split_dim);
   std::size_t inner = 1;
-  for (std::size_t k = d + 1; k < lt.shape.size(); ++k) inner *= static_cast<std::size_t>(lt.shape[k]);
+  for (std::size_t k = d + 1; k < lt.shape.size(); ++k)
+    inner *= static_cast<std::size_t>(lt.shape[k]);
   const std::size_t blocks = static_cast<std::size_t>(lt.split_blocks);
   const std::size_t part = static_cast<std::size_t>(lt.shape[d]) / blocks;
   const std::size_t S = static_cast<std::size_t>(ft.shape[d]), Sb = S / blocks;
-  WEFT_CHECK(part * static_cast<std::size_t>(tp_.size) == Sb, "tensor ", lt.name,
-             ": local split ", part, " × tp ", tp_.size, " != ", Sb);
+  WEFT_CHECK(part * static_cast<std::size_t>(tp_.size) == Sb, "tensor ", lt.name, ": local split ",
+             part, " × tp ", tp_.size, " != ", Sb);
   const std::size_t k = e % inner, q = e / inner;
   const std::size_t j = q % part, b = (q / part) % blocks, o = q / part / blocks;
-  const std::size_t g = (o * S + b * Sb + static_cast<std::size_t>(tp_.rank) * part + j) * inner + k;
+  const std::size_t g =
+      (o * S + b * Sb + static_cast<std::size_t>(tp_.rank) * part + j) * inner + k;
   return {lt.offset + e, g + shift, part * inner - (j * inner + k), tensor};
 }
 

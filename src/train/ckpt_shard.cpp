@@ -6,8 +6,8 @@
 
 #include "core/error.hpp"
 #include "parallel/data_parallel.hpp"
-#include "train/ckpt_map.hpp"
 #include "train/checkpoint.hpp"
+#include "train/ckpt_map.hpp"
 
 namespace weft::train {
 namespace {

@@ -32,7 +32,8 @@ std::string describe_element(const model::ParamTensor& t, std::size_t e) {
 
 std::string describe_param_offset(const model::ParamLayout& layout, std::size_t offset) {
   for (const model::ParamTensor& t : layout.tensors())
-    if (offset >= t.offset && offset < t.offset + t.size) return describe_element(t, offset - t.offset);
+    if (offset >= t.offset && offset < t.offset + t.size)
+      return describe_element(t, offset - t.offset);
   return str("offset ", offset);
 }
 

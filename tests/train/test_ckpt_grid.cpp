@@ -121,7 +121,8 @@ TEST(CheckpointGridMap, MatchesTheSlicersAndCoversOnce) {
           for (const train::CkptRun& run : map.runs(0, local.total(), true))
             for (std::size_t k = 0; k < run.count; ++k) {
               const std::size_t g =
-                  full_layout.tensors()[static_cast<std::size_t>(run.tensor)].offset + run.global + k;
+                  full_layout.tensors()[static_cast<std::size_t>(run.tensor)].offset + run.global +
+                  k;
               ++covered[g];
               ASSERT_EQ(global[g], got[run.local + k]);
               ASSERT_EQ(map.global_offset(run.local + k), g);
