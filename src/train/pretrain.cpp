@@ -70,9 +70,6 @@ void check_options(const PretrainOptions& o) {
   need(o.tp == 1 || o.zero <= 2,
        str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO-3 with tensor parallelism is not supported "
            "yet; use --zero 0, 1 or 2"));
-  need(o.tp == 1 || o.zero == 0 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
-       str("--tp ", o.tp, " --zero ", o.zero, ": checkpoints (--save-every, --resume, --stop-after) "
-           "of tensor-parallel runs need ZeRO-0 (the full optimizer state) so far; use --zero 0"));
   need(o.device == "cpu" || o.device == "cuda",
        str("--device '", o.device, "': expected cpu or cuda"));
   need(o.device == "cpu" || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),

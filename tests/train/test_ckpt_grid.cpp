@@ -152,6 +152,39 @@ TEST(CheckpointGridResume, Tp2Pp2ThreadsBitwise) {
   EXPECT_EQ(final_params(whole.out), final_params(first.out));
 }
 
+// dp2·tp2 with ZeRO-1 and ZeRO-2 (the moments sharded over dp, inside each tp shard):
+// 10 + resume + 10 = 20 bitwise, then a resume of its step-10 checkpoint on one rank
+// gives the uninterrupted one-rank run's losses (rel 1e-5).
+TEST(CheckpointGridResume, Dp2Tp2ZeroThreadsBitwiseAndToOneRank) {
+  const train::PretrainResult ref = train::pretrain(tiny("weft_ckgrid_z_ref", 20));
+  for (int zero : {1, 2}) {
+    train::PretrainOptions whole = grid(tiny(str("weft_ckgrid_z", zero, "_whole"), 20), 2, 1);
+    whole.dp = 2;
+    whole.zero = zero;
+    const train::PretrainResult a = train::pretrain(whole);
+    train::PretrainOptions first = whole;
+    first.out = tmp_path(str("weft_ckgrid_z", zero, "_split"));
+    fs::remove_all(first.out);
+    first.stop_after = 10;
+    const train::PretrainResult b1 = train::pretrain(first);
+    train::PretrainOptions second = first;
+    second.stop_after = 0;
+    second.resume = "latest";
+    const train::PretrainResult b2 = train::pretrain(second);
+    ASSERT_EQ(b1.losses.size() + b2.losses.size(), 20u);
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(i < 10 ? b1.losses[i] : b2.losses[i - 10], a.losses[i])
+          << "zero " << zero << " step " << i + 1;
+    EXPECT_EQ(final_params(whole.out), final_params(first.out));
+    train::PretrainOptions one = tiny(str("weft_ckgrid_z", zero, "_one"), 20);
+    one.resume = first.out + "/ckpt/step_10";
+    const train::PretrainResult c = train::pretrain(one);
+    ASSERT_EQ(c.losses.size(), 10u);
+    for (int i = 0; i < 10; ++i)
+      EXPECT_NEAR(c.losses[i], ref.losses[10 + i], 1e-5 * ref.losses[10 + i]) << "zero " << zero;
+  }
+}
+
 // tp2·pp2 → one rank → tp2·pp2: the uninterrupted one-rank run's losses (rel 1e-5).
 TEST(CheckpointGridReshard, Tp2Pp2ToOneRankAndBack) {
   const train::PretrainResult ref = train::pretrain(tiny("weft_ckgrid_ref", 15));
