@@ -71,9 +71,6 @@ void check_options(const PretrainOptions& o) {
   need(o.tp == 1 || o.zero <= 2,
        str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO-3 with tensor parallelism is not supported "
            "yet; use --zero 0, 1 or 2"));
-  need(o.tp == 1 || o.zero == 0 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
-       str("--tp ", o.tp, " --zero ", o.zero, ": checkpoints (--save-every, --resume, --stop-after) "
-           "of tensor-parallel runs need ZeRO-0 (the full optimizer state) so far; use --zero 0"));
   need(o.device == "cpu" || o.device == "cuda",
        str("--device '", o.device, "': expected cpu or cuda"));
   need(o.device == "cpu" || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
@@ -84,14 +81,6 @@ void check_options(const PretrainOptions& o) {
   need(!(o.precision == "bf16" && o.zero == 3),
        "--precision bf16 with --zero 3 is not supported yet (the bf16 copy is made before the "
        "units are gathered); use --zero 2 or --precision fp32");
-  // PipelineStep stops on a non-finite loss; it cannot skip an update yet.
-  need(o.pp == 1 || o.on_nan == "stop",
-       str("--pp ", o.pp, ": --on-nan skip is not supported with pipeline parallelism yet; "
-           "use --on-nan stop or --pp 1"));
-  need(o.pp == 1 || o.tp == 1 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
-       str("--tp ", o.tp, " --pp ", o.pp, ": checkpoints (--save-every, --resume, --stop-after) "
-           "are not supported with tensor and pipeline parallelism together yet; use --tp 1 or "
-           "--pp 1"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -122,6 +111,17 @@ void inject_fault(const PretrainOptions& o, int rank, int step) {
   if (o.fault == "pause")
     std::this_thread::sleep_for(std::chrono::duration<double>(0.5 * o.comm_timeout_s));
   if (o.fault == "throw") throw Error(ErrorKind::kRuntime, str("test fault at step ", step + 1));
+}
+
+// --test-fault nan under --pp: a NaN in one rank's gradient (--test-fault-rank), at
+// the first element of fcw in the stage's first layer, so only that stage sees it.
+std::function<void(int, float*)> nan_fault_hook(const PretrainOptions& o, model::GptModel& m,
+                                                int rank) {
+  return [&o, &m, rank](int step, float* g) {
+    if (step + 1 != o.fault_step || rank != o.fault_rank) return;
+    log_warn("test fault: NaN gradient at step ", step + 1, " (fcw, stage layer 0)");
+    g[m.layout()[model::ParamId::kFcw].offset] = std::numeric_limits<float>::quiet_NaN();
+  };
 }
 
 // Mean validation loss; under DP each rank reads and evaluates only its rows
@@ -262,6 +262,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, layout->grid().pp(), *c);
     pipe->set_data_parallel(dp);
     pipe->set_grad_sum_squares(layout->grad_sum_squares());
+    pipe->set_skip_nonfinite(o.on_nan == "skip");
+    if (o.fault == "nan") pipe->set_grad_hook(nan_fault_hook(o, m, rank));
     if (!o.trace.empty()) {
       tracer = std::make_unique<parallel::Tracer>(rank);
       pipe->set_tracer(tracer.get());
@@ -274,15 +276,11 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   PretrainOptions ck_o = o;  // checkpoint.json records the pipeline's micro-batches
   ck_o.grad_accum = accum;
   if (ck) {
-    if (pipe)  // the stage's slice of the full moments
-      ckpt_restore_optimizer(ckpt_stage_moments(resumed, m, cfg), opt.get(), dp, m.tp(), m.config());
-    else
-      ckpt_restore_optimizer(resumed, opt.get(), dp, m.tp(), cfg);
+    ckpt_restore_optimizer(resumed, m, cfg, opt.get(), dp);  // sliced for stage and tp shard
     resumed.m = {};
     resumed.v = {};
     start_step = static_cast<int>(pretrain_ckpt_apply(*ck, ck_o, rank, reader));
   }
-  CkptScratch tp_full;  // tp > 1: the gathered tensors of a checkpoint
   CkptSaveOptions save_opts;
   save_opts.run_dir = o.out;
   save_opts.keep = o.keep;
@@ -332,9 +330,6 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     const ThreadUsage use = thread_usage_now() - use0;  // this rank's thread, this step
     if (comm_bytes) comm_bytes->end_step();
-    if (pipe && !std::isfinite(s.loss))
-      throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
-                  "lower --lr or check the data");
     if (s.skipped && writer)
       log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
     result.losses.push_back(s.loss);
@@ -392,16 +387,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     // Checkpoint: every --save-every steps, at the end, at --stop-after, on a signal.
     const int sig = StopSignals::received(c, step);
     const bool stop = sig != 0 || step + 1 == o.stop_after;
-    // Pipeline stages write their layers at global offsets; tp > 1 with pp > 1 cannot
-    // save yet (refused at start; a signal just stops).
-    const bool can_save = !(pipe && shape.tp > 1) && !(shape.tp > 1 && o.zero > 0);
-    if (can_save && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
+    if (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last))) {
       result.last_checkpoint =
           ckpt_save(save_opts, step + 1,
                     pretrain_ckpt_meta(ck_o, cfg, shape.dp, shape.tp, step + 1,
                                        ckpt_adam_steps(opt.get(), dp), reader, shape.pp),
-                    ckpt_rank_tensors(m, opt.get(), dp, layout ? &layout->grid().tp() : nullptr, rank,
-                                      tp_full, &cfg),
+                    ckpt_rank_tensors(m, opt.get(), dp, cfg),
                     c);
       if (writer) log_info("train: checkpoint ", result.last_checkpoint);
     }
