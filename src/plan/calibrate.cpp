@@ -122,23 +122,42 @@ void fill(float* p, std::size_t n, std::uint64_t seed) {
 }
 
 // Work: C(m,n) = A·B in weft's layouts (see rates.hpp), row-major, natural strides.
+// Like a step, which meets each layer's weights and gradients once, the calls cycle
+// through enough copies of the operands (>= 96 MiB, at most 16) that they come from
+// memory rather than the cache of the previous call.
 Work make_gemm(int64_t m, int64_t n, int64_t k, const std::string& op, int seed) {
-  auto a = std::make_shared<AlignedBuffer<float>>(static_cast<std::size_t>(m * k));
-  auto b = std::make_shared<AlignedBuffer<float>>(static_cast<std::size_t>(k * n));
-  auto c = std::make_shared<AlignedBuffer<float>>(static_cast<std::size_t>(m * n));
-  fill(a->data(), a->size(), 11 + seed);
-  fill(b->data(), b->size(), 13 + seed);
-  std::memset(c->data(), 0, c->bytes());
+  const std::size_t sa = static_cast<std::size_t>(m * k), sb = static_cast<std::size_t>(k * n),
+                    sc = static_cast<std::size_t>(m * n);
+  const double set_bytes = 4.0 * static_cast<double>(sa + sb + sc);
+  const int copies = static_cast<int>(std::clamp(std::ceil(96.0 * (1 << 20) / set_bytes), 1.0, 16.0));
+  struct Sets {
+    std::vector<AlignedBuffer<float>> a, b, c;
+    int next = 0;
+  };
+  auto s = std::make_shared<Sets>();
+  for (int i = 0; i < copies; ++i) {
+    s->a.emplace_back(sa);
+    s->b.emplace_back(sb);
+    s->c.emplace_back(sc);
+    fill(s->a.back().data(), sa, 11 + seed + 100 * i);
+    fill(s->b.back().data(), sb, 13 + seed + 100 * i);
+    std::memset(s->c.back().data(), 0, s->c.back().bytes());
+  }
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  if (op == "nt")  // out (m,n) = inp (m,k) · W (n,k)ᵀ
-    return [=] { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, a->data(), K,
-                             b->data(), K, 0.f, c->data(), N); };
-  if (op == "nn")  // dinp (m,n) = dout (m,k) · W (k,n)
-    return [=] { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a->data(), K,
-                             b->data(), N, 0.f, c->data(), N); };
-  // "tn": dW (m,n) += dout (k,m)ᵀ · inp (k,n)
-  return [=] { cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.f, a->data(), M,
-                           b->data(), N, 1.f, c->data(), N); };
+  const int mode = op == "nt" ? 0 : op == "nn" ? 1 : 2;
+  return [s, M, N, K, mode, copies] {
+    const int i = s->next;
+    s->next = (i + 1) % copies;
+    const float* a = s->a[static_cast<std::size_t>(i)].data();
+    const float* b = s->b[static_cast<std::size_t>(i)].data();
+    float* c = s->c[static_cast<std::size_t>(i)].data();
+    if (mode == 0)  // out (m,n) = inp (m,k) · W (n,k)ᵀ
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, a, K, b, K, 0.f, c, N);
+    else if (mode == 1)  // dinp (m,n) = dout (m,k) · W (k,n)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a, K, b, N, 0.f, c, N);
+    else  // dW (m,n) += dout (k,m)ᵀ · inp (k,n)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.f, a, M, b, N, 1.f, c, N);
+  };
 }
 
 // The "layer" mix on (n, C): 2 layernorms, 2 residual adds, GELU forward and backward on

@@ -151,7 +151,7 @@ LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool 
     StageTime t;
     for (const GemmCall& g : local_stage_gemms(r, st)) {
       const double flops = 2.0 * static_cast<double>(g.m * g.n * g.k) * g.count;
-      rep.flops += flops * r.dp * r.tp;
+      rep.flops += flops * m * r.dp * r.tp;  // m micro-batches on every rank of the stage
       if (g.attention) {  // one thread per call, `th` calls at once
         const double one = rates_gemm_seconds(c, g.m, g.n, g.k, g.op, 1, ranks * th, cpu);
         t.attention_s += one * g.count / (cpu ? 1.0 : std::min<double>(th, r.micro_batch * s.NHs));

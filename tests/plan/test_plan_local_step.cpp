@@ -44,7 +44,7 @@ TEST(PlanLocalStep, SgemmFlopsMatchNarayanansCountForShortSequences) {
   // T <= 64: weft's attention runs one full T×T block per head, so the sgemm FLOPs of a
   // step are 72·B·T·L·C²·(1 + T/(6C)) (layers + attention core, forward + backward) plus
   // 6·B·T·C·V for the tied LM head (forward, d input, d weight).
-  for (const ModelSpec m : {tiny(), ModelSpec{"d6", 6, 384, 6, 50304, 64}}) {
+  for (const ModelSpec& m : {tiny(), ModelSpec{"d6", 6, 384, 6, 50304, 64}}) {
     for (const auto& [dp, tp, pp, b, B] : {std::tuple{1, 1, 1, 4, 4}, std::tuple{2, 1, 1, 2, 4},
                                            std::tuple{1, 2, 1, 4, 4}, std::tuple{1, 1, 2, 2, 4}}) {
       const LocalRun r = run_of(m, dp, tp, pp, b, B);
