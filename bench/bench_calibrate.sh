@@ -9,7 +9,8 @@
 #     predicted | measured | ratio on the wall clock, and the same in CPU-seconds per step
 #     (getrusage of the process: `cpu_ms` in metrics.jsonl), which other jobs on a busy
 #     machine disturb less. Rows outside ±25% are flagged. Medians of steps 2..STEPS.
-# Usage: [RATES=file] bench/bench_calibrate.sh [BUILD_DIR=build/release] [STEPS=4] [B=4] [T=64] [MODELS="d6 d12"]
+# SAVE_RATES=FILE keeps the rates this run measured.
+# Usage: [RATES=file] [SAVE_RATES=file] bench/bench_calibrate.sh [BUILD_DIR=build/release] [STEPS=4] [B=4] [T=64] [MODELS="d6 d12"]
 set -euo pipefail
 build=${1:-build/release}; steps=${2:-4}; B=${3:-4}; T=${4:-64}; models=${5:-d6 d12}
 weft=$build/weft; cmp=$build/tests/weft_dp_compare
@@ -45,6 +46,7 @@ if [ -z "${RATES:-}" ]; then
   done
 fi
 t1=$(date +%s)
+[ -n "${SAVE_RATES:-}" ] && [ -z "${RATES:-}" ] && cp "$rates" "$SAVE_RATES"
 
 measure() {  # model threads extra-args... -> "median wall s, median CPU s" (skip step 1)
   local model=$1 th=$2; shift 2
