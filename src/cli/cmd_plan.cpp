@@ -190,7 +190,17 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
   if (a.list) return run_list();
   if (!a.save_rates.empty() && !a.calibrate && a.rates.empty())
     throw input_error("--save-rates needs --calibrate (or --rates to copy)");
-  if (a.calibrate || !a.rates.empty()) return run_local(a, app.count("--preset") > 0 || !a.rates.empty());
+  if (a.calibrate || !a.rates.empty()) {
+    const bool named = app.count("--preset") > 0;
+    if (named) return run_local(a, true);
+    // No model named: calibrate (or list) the shapes of d12 on T = 64, B = 4.
+    PlanArgs d = a;
+    d.preset = "d12";
+    if (app.count("--seq") == 0) d.seq = 64;
+    if (app.count("--global-batch") == 0) d.global_batch = 4;
+    if (app.count("--micro-batch") == 0) d.micro_batch = 4;
+    return run_local(d, false);
+  }
   RunSpec run = build_run(a);
   if (a.search) {
     if (a.top <= 0) throw input_error("--top must be positive");
