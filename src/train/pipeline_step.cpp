@@ -88,7 +88,7 @@ StepStats PipelineStep::run(int step, const BatchSource& next_batch) {
   double opt = 0.0, fwd = 0.0, bwd = 0.0, comm_s = 0.0;
   {
     ScopedTimer t(&opt);
-    model_.zero_grad();
+    if (dp_) dp_->zero_grads(); else model_.zero_grad();  // ZeRO-2: own pieces only
   }
   // Every rank reads the step's micro-batches (the data stays in lockstep); the first
   // stage uses the tokens, the last the targets.

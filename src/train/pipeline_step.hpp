@@ -3,7 +3,7 @@
 // the stage model through the schedule (GPipe or 1F1B; forward/backward callbacks),
 // sums the tied embedding's gradient between the first and last stage, then the
 // global grad norm, clipping and AdamW as TrainStep does. With a DataParallel
-// attached the stage's gradients are also reduced over the dp axis (ZeRO 0/1).
+// attached the stage's gradients are also reduced over the dp axis (ZeRO 0/1/2).
 // Equal to one rank with grad_accum = m on the same global batch.
 // Holds references to the model, optimizer and communicators (caller-owned). One
 // rank thread drives it.

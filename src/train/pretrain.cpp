@@ -26,7 +26,9 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/checkpoint.hpp"
+#include "train/comm_report.hpp"
 #include "train/convert.hpp"
+#include "train/grid_eval.hpp"
 #include "train/peak_flops.hpp"
 #include "train/pipeline_setup.hpp"
 #include "train/pretrain_gpu.hpp"
@@ -66,8 +68,12 @@ void check_options(const PretrainOptions& o) {
   need(o.on_nan == "stop" || o.on_nan == "skip", str("--on-nan '", o.on_nan, "': expected stop or skip"));
   need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
        str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
-  need(o.tp == 1 || o.zero == 0,
-       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
+  need(o.tp == 1 || o.zero <= 2,
+       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO-3 with tensor parallelism is not supported "
+           "yet; use --zero 0, 1 or 2"));
+  need(o.tp == 1 || o.zero == 0 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
+       str("--tp ", o.tp, " --zero ", o.zero, ": checkpoints (--save-every, --resume, --stop-after) "
+           "of tensor-parallel runs need ZeRO-0 (the full optimizer state) so far; use --zero 0"));
   need(o.device == "cpu" || o.device == "cuda",
        str("--device '", o.device, "': expected cpu or cuda"));
   need(o.device == "cpu" || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
@@ -94,7 +100,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                              const std::vector<std::string>& shards, int world) {
   std::string text = str(cfg.describe(), "|B=", o.batch, "|T=", o.seq, "|steps=", o.steps,
                          "|accum=", o.grad_accum, "|lr=", o.lr, "|warmup=", o.warmup,
-                         "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
+                         "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|eps=", o.adam_eps, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
                          "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches);
@@ -112,26 +118,10 @@ void inject_fault(const PretrainOptions& o, int rank, int step) {
   if (o.fault == "kill") std::raise(SIGKILL);
   if (o.fault == "stall")
     std::this_thread::sleep_for(std::chrono::duration<double>(4 * o.comm_timeout_s + 1));
+  // A pause shorter than the timeout: lets a drill cut the network at a known step.
+  if (o.fault == "pause")
+    std::this_thread::sleep_for(std::chrono::duration<double>(0.5 * o.comm_timeout_s));
   if (o.fault == "throw") throw Error(ErrorKind::kRuntime, str("test fault at step ", step + 1));
-}
-
-// Greedy continuation of `prompt` by n tokens, one full forward per token (no KV
-// cache: a few tokens only). Uses the model's activations.
-std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n) {
-  const model::GptConfig& c = m.config();
-  std::vector<std::int32_t> tokens{prompt};
-  const int window = m.max_seq();
-  for (int i = 0; i < n; ++i) {
-    const int t0 = std::max(0, static_cast<int>(tokens.size()) - window);
-    const int T = static_cast<int>(tokens.size()) - t0;
-    m.forward(tokens.data() + t0, nullptr, nullptr, 1, T);
-    const float* row = m.logits() + static_cast<std::size_t>(T - 1) * c.padded_vocab;
-    int best = 0;
-    for (int v = 1; v < c.vocab; ++v)
-      if (row[v] > row[best]) best = v;
-    tokens.push_back(best);
-  }
-  return {tokens.begin() + 1, tokens.end()};
 }
 
 // Mean validation loss; under DP each rank evaluates its rows of each global batch
@@ -251,6 +241,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   cpu::AdamWConfig adam;
   adam.lr = o.lr;
   adam.weight_decay = o.weight_decay;
+  adam.eps = o.adam_eps;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
   std::unique_ptr<TrainStep> trainer;
   std::unique_ptr<PipelineStep> pipe;
@@ -278,6 +269,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     }
   }
   const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
+  std::unique_ptr<CommReport> comm_bytes;  // measured bytes per axis vs the formula
+  if (layout) comm_bytes = make_comm_report(layout->grid(), cfg, m.config().n_layer, B, o.seq, accum, o.zero);
   int start_step = 0;
   PretrainOptions ck_o = o;  // checkpoint.json records the pipeline's micro-batches
   ck_o.grad_accum = accum;
@@ -340,7 +333,9 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
     };
     const double cpu0 = process_cpu_seconds();  // all ranks of this process (thread ranks)
+    if (comm_bytes) comm_bytes->begin_step();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
+    if (comm_bytes) comm_bytes->end_step();
     const double cpu_ms = (process_cpu_seconds() - cpu0) * 1e3;
     if (pipe && !std::isfinite(s.loss))
       throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
@@ -357,6 +352,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (comm_bytes) j["comm_bytes"] = comm_bytes->json();
     if (pipe) {
       bubbles.push_back(mean_bubble(*pipe, *c, step));
       j["bubble"] = bubbles.back();
@@ -368,14 +364,22 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const bool last = step + 1 == o.steps;
     if (val_reader && ((step + 1) % o.val_every == 0 || last)) {
       const double vl =
-          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
+          shape.pp > 1  // the batches flow through the stages; the last one has the loss
+              ? grid_evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(),
+                              layout->grid())
+              : evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
       result.val_losses.push_back(vl);
       j["val_loss"] = vl;
       if (!quiet) std::printf("val    %6d | val_loss %.6f\n", step + 1, vl);
     }
-    // Greedy samples read whole logit rows: not under tensor parallelism (yet).
-    if (o.sample_every > 0 && shape.tp == 1 && ((step + 1) % o.sample_every == 0 || last)) {
-      const std::vector<int> toks = sample_greedy(m, prompt, std::min(o.sample_tokens, o.seq - 1));
+    if (o.sample_every > 0 && ((step + 1) % o.sample_every == 0 || last)) {
+      const int n = std::min(o.sample_tokens, o.seq - 1);
+      // tp: the argmax over the vocabulary shards; pp: the whole model on rank 0.
+      const std::vector<int> toks =
+          shape.pp > 1   ? pipeline_sample_greedy(m, cfg, *layout, prompt, n)
+          : shape.tp > 1 ? grid_sample_greedy(m, prompt, n, layout->grid())
+                         : sample_greedy(m, prompt, n);
+      result.samples.push_back(toks);
       std::string text;
       for (int t : toks) text += " " + std::to_string(t);
       if (!quiet) std::printf("sample %6d | greedy from %d:%s\n", step + 1, prompt, text.c_str());
@@ -391,7 +395,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const bool stop = sig != 0 || step + 1 == o.stop_after;
     // Pipeline stages write their layers at global offsets; tp > 1 with pp > 1 cannot
     // save yet (refused at start; a signal just stops).
-    const bool can_save = !(pipe && shape.tp > 1);
+    const bool can_save = !(pipe && shape.tp > 1) && !(shape.tp > 1 && o.zero > 0);
     if (can_save && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
       result.last_checkpoint =
           ckpt_save(save_opts, step + 1,
@@ -411,6 +415,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       break;
     }
   }
+  if (comm_bytes) result.comm = comm_bytes->finish(*c, o.quiet);
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
   if (layout && shape.tp > 1) layout->gather_full(m, full);
