@@ -33,6 +33,17 @@ std::string join(const std::vector<std::string>& w) {
 std::string rejected_loop(const std::string& answer, Rng& rng) {
   const std::vector<std::string> w = words_of(answer);
   if (w.size() < 2) return {};
+  const std::size_t at = rng.below(w.size());
+  if (rng.below(3) == 0 && w[at].size() >= 2) {
+    // A stutter: the first words, then the next word's first 2 bytes 12 times over
+    // ("And the ththththth..."), as a tiny model's greedy answers do.
+    std::vector<std::string> out(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(at));
+    const std::string piece = w[at].substr(0, 2);
+    std::string stutter;
+    for (int i = 0; i < 12; ++i) stutter += piece;
+    out.push_back(stutter);
+    return join(out);
+  }
   const std::size_t k = w.size() >= 3 ? 2 + rng.below(2) : 2;  // window of 2 or 3 words
   const std::size_t start = rng.below(w.size() - k + 1);
   std::vector<std::string> out(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(start + k));

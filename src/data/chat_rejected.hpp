@@ -19,9 +19,11 @@ inline constexpr const char* kRejectedOther = "other";          // from another 
 inline constexpr const char* kRejectedLoop = "loop";            // starts right, then repeats
 inline constexpr const char* kRejectedWrongForm = "wrong_form";  // a verse for a reference, ...
 
-// The answer's first words and then one window of 2–3 of its words repeated: "And the
-// hand of the hand of the hand of the hand ..." (at least 6 words longer than the
-// answer). Empty if the answer has fewer than 2 words.
+// A looping answer, one time in three a stutter — the answer's first words, then the
+// next word's first 2 bytes 12 times ("And the hahahahaha...") — else the answer's
+// first words and then one window of 2–3 of its words repeated: "And the hand of the
+// hand of the hand of the hand ..." (at least 6 words longer than the answer). Empty if
+// the answer has fewer than 2 words.
 std::string rejected_loop(const std::string& answer, Rng& rng);
 
 struct RejectedChoice {
