@@ -7,7 +7,9 @@
 
 #include "cli/command_registry.hpp"
 #include "core/error.hpp"
+#include "kernels/cpu/threads.hpp"
 #include "plan/calibrate.hpp"
+#include "plan/local_report.hpp"
 #include "plan/report.hpp"
 #include "plan/timeline.hpp"
 
@@ -30,6 +32,8 @@ struct PlanArgs {
   bool fp32 = false, no_sp = false;
   double mfu = 0.4, tflops = 0, price = 0, mem_usable = 0.9;
   bool search = false, json = false, calibrate = false, list = false;
+  std::string rates, save_rates;  // --rates IN, --save-rates OUT
+  int rank_threads = 0, repeats = 5;
   int top = 10;
   std::string timeline;
 };
@@ -118,54 +122,85 @@ int run_list() {
   return 0;
 }
 
-// With an explicit --preset: prices that model and layout on --gpus local ranks of this
-// machine (fp32, MFU 1 unless --mfu is given: the rate is measured).
-void print_local_prediction(const PlanArgs& a, const MeasuredRates& r, bool mfu_given) {
-  PlanArgs local = a;
-  local.fp32 = true;
-  RunSpec run = build_run(local);
-  run.cluster = calibrate_cluster(r, a.gpus, 16e9);
-  run.mfu = mfu_given ? a.mfu : 1.0;
-  run_validate(run);
-  const MemoryReport mem = memory_estimate(run);
-  const TimeReport t = time_estimate(run);
-  if (a.json) {
-    std::cout << report_json(run, mem, t).dump(2) << "\n";
-  } else {
-    std::printf("\npredicted on %d local rank(s) of this machine:\n", a.gpus);
-    std::cout << report_text(run, mem, t);
-  }
+LocalRun build_local_run(const PlanArgs& a) {
+  const RunSpec run = build_run(a);  // model with overrides
+  LocalRun r;
+  r.model = run.model;
+  r.tp = a.tp;
+  r.pp = a.pp;
+  r.dp = a.dp > 0 ? a.dp : std::max(1, a.gpus / (a.tp * a.pp));
+  r.micro_batch = a.micro_batch;
+  r.global_batch = a.global_batch;
+  r.zero = a.zero;
+  const int machine = cpu::num_threads();
+  r.threads_per_rank = a.rank_threads > 0 ? a.rank_threads : std::max(1, machine / local_ranks(r));
+  local_validate(r);
+  return r;
 }
 
-int run_calibrate(const PlanArgs& a, bool predict, bool mfu_given) {
-  const MeasuredRates r = calibrate_measure({});
-  if (a.json) {
-    nlohmann::json j = {{"gemm_n", r.gemm_n},           {"threads", r.threads},
-                        {"gemm_flops", r.gemm_flops},   {"gemm_max_error", r.gemm_max_error},
-                        {"mem_bandwidth", r.mem_bandwidth}, {"local_alpha_s", r.local_alpha},
-                        {"local_beta_bytes_per_s", r.local_beta}};
-    std::cout << j.dump(2) << "\n";
-    if (predict) print_local_prediction(a, r, mfu_given);
+// --calibrate and/or --rates: measure (what the file lacks), save, and predict a weft run
+// on local ranks of this machine when a model is named.
+int run_local(const PlanArgs& a, bool predict) {
+  Rates rates;
+  std::string compute_from = "measured now", link_from = "measured now";
+  if (!a.rates.empty()) {
+    rates = rates_load(a.rates);
+    if (rates.has_compute) compute_from = a.rates;
+    if (rates.has_intra) link_from = a.rates;
+  }
+  const LocalRun run = build_local_run(a);
+  if (a.calibrate || !rates.has_compute) {
+    CalibrateOptions o;
+    o.repeats = a.repeats;
+    o.measure_link = !rates.has_intra;
+    if (!a.calibrate) std::fprintf(stderr, "plan: %s has no compute section: measuring now\n", a.rates.c_str());
+    const Rates fresh = calibrate_measure({run}, rates, o);
+    rates_merge(rates, fresh);
+    if (a.calibrate && rates.has_compute && !a.rates.empty()) compute_from = a.rates + " + measured now";
+  }
+  if (!rates.has_intra) link_from = "default";
+  if (!a.save_rates.empty()) {
+    rates_save(a.save_rates, rates, /*replace=*/a.save_rates == a.rates);
+    if (!a.json) std::printf("rates saved to %s\n", a.save_rates.c_str());
+  }
+  if (!predict) {
+    if (a.json) {
+      std::cout << rates_to_json(rates).dump(2) << "\n";
+    } else {
+      std::cout << local_rates_text(rates);
+      std::printf("add --preset d12 --seq 64 --global-batch 4 (and --dp/--tp/--pp, --gpus) to "
+                  "predict a weft run on local ranks from these rates\n");
+    }
     return 0;
   }
-  std::printf("this machine (%d threads; other processes may share the cores):\n", r.threads);
-  std::printf("  sgemm %dx%dx%d   %.1f GFLOP/s (checked: max error %.1e)\n", r.gemm_n, r.gemm_n,
-              r.gemm_n, r.gemm_flops / 1e9, r.gemm_max_error);
-  std::printf("  memcpy           %.1f GB/s (read + write)\n", r.mem_bandwidth / 1e9);
-  std::printf("  local ranks      alpha %.2f us, beta %.2f GB/s (shared-memory message)\n",
-              r.local_alpha * 1e6, r.local_beta / 1e9);
-  if (predict) {
-    print_local_prediction(a, r, mfu_given);
+  const LocalStepReport wall = local_step_estimate(run, rates, /*cpu=*/false);
+  const LocalStepReport cpu_clock = local_step_estimate(run, rates, /*cpu=*/true);
+  if (a.json) {
+    nlohmann::json j = local_report_json(run, wall, cpu_clock);
+    j["rates_used"] = {{"compute", compute_from}, {"intra_host", link_from}};
+    std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("add --preset d12 --seq 64 --global-batch 4 (and --dp/--tp/--pp, --gpus) to "
-                "predict a weft run on local ranks from these rates\n");
+    std::printf("rates: compute %s; intra_host %s\n", compute_from.c_str(), link_from.c_str());
+    std::cout << local_report_text(run, wall, cpu_clock);
   }
   return 0;
 }
 
 int run_plan(const PlanArgs& a, const CLI::App& app) {
   if (a.list) return run_list();
-  if (a.calibrate) return run_calibrate(a, app.count("--preset") > 0, app.count("--mfu") > 0);
+  if (!a.save_rates.empty() && !a.calibrate && a.rates.empty())
+    throw input_error("--save-rates needs --calibrate (or --rates to copy)");
+  if (a.calibrate || !a.rates.empty()) {
+    const bool named = app.count("--preset") > 0;
+    if (named) return run_local(a, true);
+    // No model named: calibrate (or list) the shapes of d12 on T = 64, B = 4.
+    PlanArgs d = a;
+    d.preset = "d12";
+    if (app.count("--seq") == 0) d.seq = 64;
+    if (app.count("--global-batch") == 0) d.global_batch = 4;
+    if (app.count("--micro-batch") == 0) d.micro_batch = 4;
+    return run_local(d, false);
+  }
   RunSpec run = build_run(a);
   if (a.search) {
     if (a.top <= 0) throw input_error("--top must be positive");
@@ -238,7 +273,11 @@ std::function<int()> plan_setup(CLI::App& app) {
                app.add_option("--top", a->top, "Layouts shown by --search")->capture_default_str();
                app.add_flag("--json", a->json, "Print JSON (stable keys, docs/plan.md)");
                app.add_option("--timeline", a->timeline, "Write GPipe and 1F1B schedules as SVG");
-               app.add_flag("--calibrate", a->calibrate, "Measure this machine's sgemm, memory and local alpha-beta");
+               app.add_flag("--calibrate", a->calibrate, "Measure this machine's sgemm shapes, kernel bandwidths and local alpha-beta");
+               app.add_option("--rates", a->rates, "Rates JSON from --save-rates (or weft bench comm --json): predict without measuring");
+               app.add_option("--save-rates", a->save_rates, "Write the measured rates (JSON) to this file");
+               app.add_option("--rank-threads", a->rank_threads, "Threads per local rank (default: cores / ranks)");
+               app.add_option("--repeats", a->repeats, "Calibration: repeats per measurement (median)")->capture_default_str();
                app.add_flag("--list", a->list, "List model presets, GPUs and links");
                return [a, &app] { return run_plan(*a, app); };
 }

@@ -49,6 +49,9 @@ std::function<int()> setup_rlhf(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--beta", o->beta, "dpo: β (strength of the tie to the reference)")
       ->capture_default_str();
+  app.add_option("--sft-weight", o->sft_weight,
+                 "dpo: α of an NLL term on the chosen replies (RPO; 0 = plain DPO)")
+      ->capture_default_str();
   app.add_option("--lr", o->lr, "learning rate (actor / policy)")->capture_default_str();
   app.add_option("--warmup", o->warmup, "dpo: linear warmup steps")->capture_default_str();
   app.add_option("--grad-clip", o->grad_clip, "clip the global grad norm (0 = off)")

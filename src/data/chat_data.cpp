@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "data/chat_rejected.hpp"
 
 namespace weft::data {
 
@@ -60,6 +61,16 @@ std::size_t nearest(std::size_t i, std::size_t n, Ok ok) {
   return n;
 }
 
+// A random index accepted by `ok` (up to 64 draws); n if none was found.
+template <class Ok>
+std::size_t random_other(std::size_t n, Rng& rng, Ok ok) {
+  for (int tries = 0; tries < 64; ++tries) {
+    const std::size_t j = rng.below(n);
+    if (ok(j)) return j;
+  }
+  return n;
+}
+
 std::size_t test_count(std::size_t items, double f) {
   if (items == 0 || f <= 0) return 0;
   return std::min(items, static_cast<std::size_t>(std::ceil(f * static_cast<double>(items))));
@@ -106,6 +117,7 @@ void build_kjv(const std::vector<KjvVerse>& verses, const ChatDataBuildOptions& 
   const std::size_t n_test = test_count(chosen.size(), o.test_fraction);
   std::unordered_set<std::size_t> test_items(chosen.begin(), chosen.begin() + n_test);
   auto half = [&](std::size_t i) { return words[i].size() / 2; };
+  Rng rej = Rng::stream(o.seed, 4);  // rejected kinds; item choice above stays as it was
   for (std::size_t c = 0; c < chosen.size(); ++c) {
     const std::size_t i = chosen[c];
     const bool is_test = c < n_test;
@@ -116,8 +128,19 @@ void build_kjv(const std::vector<KjvVerse>& verses, const ChatDataBuildOptions& 
     const std::string item = "kjv:" + v.reference();
     const std::size_t q =
         nearest(i, n, [&](std::size_t j) { return allowed(j) && verses[j].text != v.text; });
+    // "Other": a verse of another book (usable, allowed for this split).
+    const std::size_t far = random_other(n, rej, [&](std::size_t j) {
+      return allowed(j) && usable(j) && verses[j].book != v.book;
+    });
+    auto add = [&](const char* kind, std::string prompt, const std::string& answer,
+                   const std::string& neighbour, const std::string& other,
+                   const std::string& wrong_form) {
+      const RejectedChoice r = rejected_pick(answer, neighbour, other, wrong_form, rej);
+      if (!r.text.empty()) dst.push_back({item, kind, std::move(prompt), answer, r.text, r.kind});
+    };
     if (q < n)
-      dst.push_back({item, "quote", str("Quote ", v.reference(), "."), v.text, verses[q].text});
+      add("quote", str("Quote ", v.reference(), "."), v.text, verses[q].text,
+          far < n ? verses[far].text : "", v.reference());
     const std::string rest = join_words(words[i], half(i), words[i].size());
     const std::size_t f = nearest(i, n, [&](std::size_t j) {
       return allowed(j) && words[j].size() >= 2 &&
@@ -125,16 +148,19 @@ void build_kjv(const std::vector<KjvVerse>& verses, const ChatDataBuildOptions& 
     });
     const std::string start = join_words(words[i], 0, half(i));
     if (f < n && verses_starting_with(start + " ") == 1) {
-      dst.push_back({item, "finish", str("Finish this verse: ", start), rest,
-                     join_words(words[f], half(f), words[f].size())});
+      add("finish", str("Finish this verse: ", start), rest,
+          join_words(words[f], half(f), words[f].size()),
+          far < n ? join_words(words[far], half(far), words[far].size()) : "", v.reference());
     }
     for (std::size_t k = 0; k + kPhraseWords <= words[i].size(); ++k) {
       const std::string phrase = join_words(words[i], k, k + kPhraseWords);
       if (gram_count[phrase] != 1) continue;
       const std::size_t r = nearest(i, n, allowed);
       if (r < n) {
-        dst.push_back({item, "where", str("Where does it say '", phrase, "'?"), v.reference(),
-                       verses[r].reference()});
+        // Not another verse's reference here: which book or verse number a phrase is
+        // from is knowledge a small model lacks, and DPO pushing those book and digit
+        // tokens down derails its answers ("1aiah 1111..."); the form is learnable.
+        add("where", str("Where does it say '", phrase, "'?"), v.reference(), "", "", v.text);
       }
       break;
     }
@@ -177,19 +203,29 @@ void build_wordnet(const std::vector<WordnetSynset>& synsets, const ChatDataBuil
   }
   const std::size_t n_test = test_count(chosen.size(), o.test_fraction);
   std::unordered_set<std::size_t> test_items(chosen.begin(), chosen.begin() + n_test);
+  Rng rej = Rng::stream(o.seed, 5);  // rejected kinds
   for (std::size_t c = 0; c < chosen.size(); ++c) {
     const std::size_t i = chosen[c];
     const bool is_test = c < n_test;
     const WordnetSynset& s = synsets[i];
+    // "Other": a gloss from far away in the database (another topic).
+    const std::size_t far = random_other(n, rej, [&](std::size_t j) {
+      return (is_test || !test_items.count(j)) && synsets[j].definition != s.definition &&
+             (j > i ? j - i : i - j) > 1000;
+    });
     // Wrong answer: the gloss of a neighbouring synset of the same file (related
     // words sit close together in the database).
     const std::size_t r = nearest(i, n, [&](std::size_t j) {
       return (is_test || !test_items.count(j)) && synsets[j].definition != s.definition;
     });
-    if (r == n) continue;
+    const RejectedChoice rc =
+        rejected_pick(s.definition, r < n ? synsets[r].definition : "",
+                      far < n ? synsets[far].definition : "",
+                      str("'", word[i], "'"), rej);
+    if (rc.text.empty()) continue;
     (is_test ? out.test : out.train)
         .push_back({str("wordnet:", s.pos, s.offset), "define",
-                    str("What does '", word[i], "' mean?"), s.definition, synsets[r].definition});
+                    str("What does '", word[i], "' mean?"), s.definition, rc.text, rc.kind});
   }
 }
 

@@ -25,7 +25,8 @@ struct ChatExample {
   std::string kind;      // quote | finish | where | define
   std::string prompt;    // the user's message
   std::string answer;    // the assistant's reply (chosen)
-  std::string rejected;  // a real other verse / reference / gloss
+  std::string rejected;  // a wrong answer of kind rejected_kind (data/chat_rejected.hpp)
+  std::string rejected_kind;  // neighbour | other | loop | truncated
 };
 
 struct ChatDataSet {

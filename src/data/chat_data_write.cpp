@@ -30,7 +30,8 @@ json sft_row(const ChatExample& x) {
 }
 
 json pair_row(const ChatExample& x) {
-  return {{"prompt", x.prompt}, {"chosen", x.answer}, {"rejected", x.rejected}};
+  return {{"prompt", x.prompt}, {"chosen", x.answer}, {"rejected", x.rejected},
+          {"rejected_kind", x.rejected_kind}};
 }
 
 json eval_row(const ChatExample& x) {

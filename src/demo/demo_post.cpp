@@ -105,6 +105,7 @@ std::string run_rlhf(const DemoPostContext& c, const std::string& method, const 
     o.minibatch = std::max(1, c.settings.ppo_batch / 2);
     o.max_new_tokens = c.settings.eval_max_tokens;
     o.lr = c.settings.ppo_lr;
+    o.temperature = c.settings.ppo_temperature;
     o.val_count = c.settings.rl_val_count;
   } else {
     o.pairs = c.chat_dir + "/pairs_train.jsonl";
@@ -112,6 +113,7 @@ std::string run_rlhf(const DemoPostContext& c, const std::string& method, const 
     o.steps = c.settings.dpo_steps;
     o.batch = c.settings.dpo_batch;
     o.lr = c.settings.dpo_lr;
+    o.sft_weight = c.settings.dpo_sft_weight;
     o.val_count = c.settings.rl_val_count;
   }
   infer::RlhfResult r;

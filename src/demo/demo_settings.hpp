@@ -23,13 +23,15 @@ struct DemoSettings {
   double sft_lr = 1e-3;
   int reward_steps = 150;
   int reward_batch = 8;
-  double reward_lr = 1e-3;
-  int ppo_steps = 16;
+  double reward_lr = 3e-4;
+  int ppo_steps = 32;
   int ppo_batch = 8;
   double ppo_lr = 3e-5;
+  float ppo_temperature = 0.7f;  // rollouts near the greedy answers the eval scores
   int dpo_steps = 40;
   int dpo_batch = 8;
   double dpo_lr = 5e-5;
+  float dpo_sft_weight = 0.5f;  // RPO's NLL term: plain DPO derails this small model's answers
   int rl_val_count = 32;        // held-out prompts/pairs PPO and DPO score before and after
   int eval_limit = 150;         // held-out prompts scored per model
   int eval_max_tokens = 48;

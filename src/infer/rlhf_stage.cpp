@@ -51,6 +51,7 @@ void check_options(const RlhfOptions& o) {
   need(o.epochs >= 1, str("--epochs = ", o.epochs, " must be at least 1"));
   need(o.lr > 0 && o.critic_lr > 0, "--lr and --critic-lr must be positive");
   need(o.beta > 0, str("--beta = ", o.beta, " must be positive"));
+  need(o.sft_weight >= 0, str("--sft-weight = ", o.sft_weight, " must be >= 0"));
   need(o.kl_beta >= 0, str("--kl-beta = ", o.kl_beta, " must be >= 0"));
   need(o.gamma > 0 && o.gamma <= 1 && o.lambda >= 0 && o.lambda <= 1,
        "--gamma must be in (0, 1] and --lambda in [0, 1]");
@@ -208,11 +209,13 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
     dp = std::make_unique<parallel::DataParallel>(*c, policy, parallel::DataParallelOptions{});
   train::DpoOptions dopt;
   dopt.beta = o.beta;
+  dopt.sft_weight = o.sft_weight;
   dopt.grad_clip = o.grad_clip;
   const train::LrSchedule schedule{o.lr, o.warmup, o.steps, 1.0};
   train::DpoTrainer trainer(policy, ref, dopt, schedule, dp.get());
   log_info("rlhf dpo: ", cfg.describe(), ", ", pairs.size(), " pairs, ", val.size() * world,
-           " held-out, batch ", o.batch, " (", world, " rank(s)), β ", o.beta, ", lr ", o.lr);
+           " held-out, batch ", o.batch, " (", world, " rank(s)), β ", o.beta,
+           o.sft_weight > 0 ? str(", SFT weight ", o.sft_weight) : "", ", lr ", o.lr);
   metrics.open();
 
   RlhfResult result;
@@ -252,6 +255,7 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
     result.losses.push_back(s.loss);
     nlohmann::json j = {{"step", step + 1},
                         {"loss", s.loss},
+                        {"sft_loss", s.sft_loss},
                         {"reward_margin", s.reward_margin},
                         {"chosen_reward", s.chosen_reward},
                         {"rejected_reward", s.rejected_reward},

@@ -42,6 +42,7 @@ struct RlhfOptions {
   int val_count = 64;  // held-out prompts/pairs evaluated at most
   // DPO.
   float beta = 0.1f;
+  float sft_weight = 0.0f;  // dpo: α of the NLL term on chosen replies (0 = plain DPO)
   // Both.
   double lr = 1e-4;  // tiny (d2–d4) models; large ones want ~1e-5
   int warmup = 0;

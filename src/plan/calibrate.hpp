@@ -1,41 +1,38 @@
-// `weft plan --calibrate`: measures this machine's rates the planner needs — sgemm
-// FLOP/s (OpenBLAS), memory copy bandwidth, and α–β of a shared-memory message between
-// two local ranks (threads of one process standing in for processes on one node). The
-// result is the interface through which weft's own step time will be predicted once the
-// training engine lands (calibrate_cluster turns it into a ClusterSpec). Main thread only:
-// it starts its own helper thread and uses every BLAS thread.
+// `weft plan --calibrate`: measures on this machine the rates local_step.hpp prices a
+// weft run with — every sgemm shape the runs use (forward, both backward layouts, the
+// logits, attention blocks), the effective bandwidth of weft's memory-bound kernels, and
+// α–β of a shared-memory message between two local ranks. Each figure is the median of
+// several short repeats; `concurrency` copies run at once, as the ranks do.
+// Main thread only: it starts its own helper threads and sets the OpenMP/BLAS thread count
+// (restored on return).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
-#include "plan/hardware.hpp"
+#include "plan/local_step.hpp"
+#include "plan/rates.hpp"
 
 namespace weft::plan {
 
-struct MeasuredRates {
-  int gemm_n = 0;             // square sgemm size measured
-  int threads = 0;            // BLAS / OpenMP threads used
-  double gemm_flops = 0;      // median sgemm FLOP/s (fp32)
-  double gemm_max_error = 0;  // max |C − C_ref| of the checked product (must be ~1e-4)
-  double mem_bandwidth = 0;   // memcpy bytes/s counting read + write
-  double local_alpha = 0;     // s: one small message between two local ranks (one way)
-  double local_beta = 0;      // bytes/s: large message between two local ranks
-};
-
 struct CalibrateOptions {
-  int gemm_n = 1024;
-  int repeats = 5;                      // medians over this many runs
-  int64_t copy_bytes = 64ll << 20;      // memory bandwidth buffer
-  int64_t message_bytes = 16ll << 20;   // large message for β
+  int repeats = 5;                     // medians over this many repeats (3 for slow shapes)
+  double repeat_seconds = 0.01;        // each repeat runs a shape at least this long
+  int64_t message_bytes = 16ll << 20;  // large message for β
+  bool measure_link = true;            // measure comm.intra_host (else leave it out)
 };
 
-// Runs the micro-benchmarks (about a second on a laptop). Checks the sgemm result
-// against a plain loop first and throws a runtime error if it is wrong.
-MeasuredRates calibrate_measure(const CalibrateOptions& options);
+// Checks cblas_sgemm on a small odd-sized product against a plain loop in double; returns
+// the max error (throws a runtime error when it is not ~1e-4).
+double calibrate_gemm_check();
 
-// A one-"GPU"-per-rank cluster of `ranks` local ranks built from measured rates: each
-// rank gets 1/ranks of the measured sgemm rate, memory bandwidth and `memory_bytes`;
-// links = measured α–β. Use with Layout::mixed = false and MFU = 1 (the rate is measured).
-ClusterSpec calibrate_cluster(const MeasuredRates& rates, int ranks, double memory_bytes);
+// Measures what `runs` need and `have` lacks (entries with the same key are not measured
+// again) and returns only the new measurements (merge them with rates_merge).
+Rates calibrate_measure(const std::vector<LocalRun>& runs, const Rates& have,
+                        const CalibrateOptions& options);
+
+// One-way α (8-byte message) and β (options.message_bytes) between two threads handing
+// a buffer through shared memory.
+LinkRate calibrate_link(const CalibrateOptions& options);
 
 }  // namespace weft::plan

@@ -26,7 +26,7 @@ DpoTrainer::DpoTrainer(model::GptModel& policy, model::GptModel& ref, const DpoO
 
 DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
                      std::span<const PreferencePair> pairs, float beta, float loss_scale,
-                     bool backward, AlignedBuffer<float>& dlogits) {
+                     bool backward, AlignedBuffer<float>& dlogits, float sft_weight) {
   const std::size_t n = pairs.size();
   std::vector<std::vector<std::int32_t>> prompts, responses;
   for (const PreferencePair& p : pairs) prompts.push_back(p.prompt), responses.push_back(p.chosen);
@@ -50,8 +50,12 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
     s.accuracy += l.margin > 0 ? 1.0 : 0.0;
     s.policy_accuracy += seq[i] > seq[n + i] ? 1.0 : 0.0;
     // d(Σ loss)/d(logp_t) is the pair's d/d(sequence logp) for every token of the row.
+    // The NLL term adds −α/|c| to d/d(logp_t) of each chosen token.
+    const int len = b.offset[i + 1] - b.offset[i];
+    const double d_sft = len > 0 ? -static_cast<double>(sft_weight) / len : 0.0;
+    if (len > 0) s.sft_loss += -seq[i] / len;
     for (int k = b.offset[i]; k < b.offset[i + 1]; ++k)
-      dlogp[static_cast<std::size_t>(k)] = static_cast<float>(l.d_chosen * loss_scale);
+      dlogp[static_cast<std::size_t>(k)] = static_cast<float>((l.d_chosen + d_sft) * loss_scale);
     for (int k = b.offset[n + i]; k < b.offset[n + i + 1]; ++k)
       dlogp[static_cast<std::size_t>(k)] = static_cast<float>(l.d_rejected * loss_scale);
   }
@@ -62,14 +66,15 @@ DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
 
 void DpoTrainer::reduce_stats(DpoStats& s) {
   // Sums in, means out.
-  double m[7] = {s.loss,           s.reward_margin,
+  double m[8] = {s.loss,           s.reward_margin,
                  s.chosen_reward,  s.rejected_reward,
                  s.accuracy,       static_cast<double>(s.pairs),
-                 s.policy_accuracy};
+                 s.policy_accuracy, s.sft_loss};
   if (dp_ != nullptr)
-    dp_->comm().all_reduce(std::span<double>(m, 7), comm::ReduceOp::kSum, "dpo metrics");
+    dp_->comm().all_reduce(std::span<double>(m, 8), comm::ReduceOp::kSum, "dpo metrics");
   const double inv = m[5] > 0 ? 1.0 / m[5] : 0.0;
   s.policy_accuracy = m[6] * inv;
+  s.sft_loss = m[7] * inv;
   s.loss = m[0] * inv, s.reward_margin = m[1] * inv, s.chosen_reward = m[2] * inv;
   s.rejected_reward = m[3] * inv, s.accuracy = m[4] * inv, s.pairs = static_cast<int>(m[5]);
 }
@@ -82,7 +87,7 @@ DpoStats DpoTrainer::step(std::span<const PreferencePair> pairs, int global_pair
   }
   policy_.zero_grad();
   DpoStats s = dpo_forward(policy_, ref_, pairs, o_.beta, 1.0f / static_cast<float>(global_pairs),
-                           true, dlogits_);
+                           true, dlogits_, o_.sft_weight);
   if (dp_) dp_->finish_grads();
   reduce_stats(s);
   s.grad_norm = std::sqrt(dp_ ? dp_->grad_sum_squares()
@@ -106,6 +111,7 @@ DpoStats DpoTrainer::evaluate(std::span<const PreferencePair> pairs) {
     total.chosen_reward += s.chosen_reward, total.rejected_reward += s.rejected_reward;
     total.accuracy += s.accuracy, total.pairs += s.pairs;
     total.policy_accuracy += s.policy_accuracy;
+    total.sft_loss += s.sft_loss;
   }
   reduce_stats(total);
   return total;

@@ -30,12 +30,17 @@ struct PreferencePair {
 
 struct DpoOptions {
   float beta = 0.1f;
+  // α of an added NLL term on the chosen reply, α·(−log π(c))/|c| per pair (the "RPO"
+  // variant): keeps the chosen answers likely while DPO pushes the rejected ones down
+  // (plain DPO on a tiny model lowers both and derails greedy answers). 0 = plain DPO.
+  float sft_weight = 0.0f;
   float grad_clip = 1.0f;
   double weight_decay = 0.0;
 };
 
 struct DpoStats {
   double loss = 0.0;             // mean −log σ(β·margin)
+  double sft_loss = 0.0;         // mean −log π(c)/|c| (per token of the chosen reply)
   double reward_margin = 0.0;    // mean β·margin (implicit reward of chosen − rejected)
   double chosen_reward = 0.0;    // mean β·(logπ(c) − logπref(c))
   double rejected_reward = 0.0;  // mean β·(logπ(r) − logπref(r))
@@ -52,7 +57,7 @@ struct DpoStats {
 // gradient of loss_scale · Σ_i loss_i. Returns sums (not means) over the pairs.
 DpoStats dpo_forward(model::GptModel& policy, model::GptModel& ref,
                      std::span<const PreferencePair> pairs, float beta, float loss_scale,
-                     bool backward, AlignedBuffer<float>& dlogits);
+                     bool backward, AlignedBuffer<float>& dlogits, float sft_weight = 0.0f);
 
 class DpoTrainer {
  public:

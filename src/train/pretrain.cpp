@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cpu_time.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/thread_usage.hpp"
@@ -325,11 +326,13 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const BatchSource next = [&](std::int32_t* x, std::int32_t* y) {
       reader.next_rows(x, y, row0, B);
     };
+    const double cpu0 = process_cpu_seconds();  // all ranks of this process (thread ranks)
     if (comm_bytes) comm_bytes->begin_step();
     const ThreadUsage use0 = thread_usage_now();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     const ThreadUsage use = thread_usage_now() - use0;  // this rank's thread, this step
     if (comm_bytes) comm_bytes->end_step();
+    const double cpu_ms = (process_cpu_seconds() - cpu0) * 1e3;
     if (s.skipped && writer)
       log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
     result.losses.push_back(s.loss);
@@ -337,7 +340,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const double mfu = step_flops / (s.ms_total / 1e3) / (result.peak_gflops * 1e9);
     nlohmann::json j = {{"step", step + 1},          {"loss", s.loss},
                         {"lr", s.lr},                {"grad_norm", s.grad_norm},
-                        {"ms", s.ms_total},          {"tokens_per_s", tok_s},
+                        {"ms", s.ms_total},          {"cpu_ms", cpu_ms},
+                        {"tokens_per_s", tok_s},
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;

@@ -132,6 +132,48 @@ TEST(ChatDataWordnet, BadInputNamesFileAndPackage) {
             std::string::npos);
 }
 
+std::vector<std::string> words_of(const std::string& s) {
+  std::vector<std::string> w;
+  std::istringstream in(s);
+  for (std::string x; in >> x;) w.push_back(x);
+  return w;
+}
+
+// A rejected answer made from the right one: a loop (a prefix of the answer, then one
+// window of 2–3 of its words repeated, 6+ words longer) or the wrong form (`form`).
+// Returns false for the kinds taken from another item (checked by the caller).
+bool check_made_up(const ChatExample& x, const std::string& form) {
+  if (x.rejected_kind == "wrong_form") {
+    EXPECT_EQ(x.rejected, form) << x.prompt;
+    return true;
+  }
+  if (x.rejected_kind != "loop") {
+    EXPECT_TRUE(x.rejected_kind == "neighbour" || x.rejected_kind == "other") << x.rejected_kind;
+    return false;
+  }
+  const std::vector<std::string> a = words_of(x.answer), r = words_of(x.rejected);
+  if (!r.empty() && r.size() <= a.size() && r.back().size() == 24) {
+    // A stutter: a[0..k) and then a[k]'s first 2 bytes 12 times.
+    const std::size_t k = r.size() - 1;
+    for (std::size_t i = 0; i < k; ++i) EXPECT_EQ(r[i], a[i]) << x.rejected;
+    std::string st;
+    for (int i = 0; i < 12; ++i) st += a[k].substr(0, 2);
+    EXPECT_EQ(r.back(), st) << x.answer << " -> " << x.rejected;
+    return true;
+  }
+  EXPECT_GE(r.size(), a.size() + 6) << x.rejected;
+  bool found = false;  // some k in {2,3} and start s: r = a[0..s+k) then a[s..s+k) repeated
+  for (std::size_t k = 2; k <= 3 && !found; ++k)
+    for (std::size_t st = 0; st + k <= a.size() && !found; ++st) {
+      bool ok = r.size() >= st + k;
+      for (std::size_t i = 0; ok && i < r.size(); ++i)
+        ok = r[i] == (i < st + k ? a[i] : a[st + (i - st) % k]);
+      found = ok;
+    }
+  EXPECT_TRUE(found) << x.answer << " -> " << x.rejected;
+  return true;
+}
+
 // Independent checks of every example against the parsed sources.
 void check_against_sources(const ChatDataSet& set) {
   std::map<std::string, std::string> text_of;  // reference -> verse text
@@ -155,9 +197,11 @@ void check_against_sources(const ChatDataSet& set) {
         const std::string ref = between(x.prompt, "Quote ", ".");
         EXPECT_EQ(x.answer, text_of.at(ref)) << x.prompt;
         EXPECT_EQ(x.item, "kjv:" + ref);
-        bool real = false;  // the wrong answer is another verse's text
-        for (const auto& [r, t] : text_of) real = real || (t == x.rejected && r != ref);
-        EXPECT_TRUE(real) << x.rejected;
+        if (!check_made_up(x, ref)) {
+          bool real = false;  // the wrong answer is another verse's text
+          for (const auto& [r, t] : text_of) real = real || (t == x.rejected && r != ref);
+          EXPECT_TRUE(real) << x.rejected;
+        }
       } else if (x.kind == "finish") {
         const std::string ref = x.item.substr(4);
         const std::string start = between(x.prompt, "Finish this verse: ", "");
@@ -165,25 +209,28 @@ void check_against_sources(const ChatDataSet& set) {
         int starts = 0;  // brute force: no other verse begins with the prompt's words
         for (const auto& [r, t] : text_of) starts += t.rfind(start + " ", 0) == 0;
         EXPECT_EQ(starts, 1) << start;
-        bool real = false;  // the wrong answer ends another verse
-        for (const auto& [r, t] : text_of)
-          real =
-              real || (r != ref && t.size() > x.rejected.size() &&
-                       t.compare(t.size() - x.rejected.size(), x.rejected.size(), x.rejected) == 0);
-        EXPECT_TRUE(real) << x.rejected;
+        if (!check_made_up(x, ref)) {
+          bool real = false;  // the wrong answer ends another verse
+          for (const auto& [r, t] : text_of)
+            real = real ||
+                   (r != ref && t.size() > x.rejected.size() &&
+                    t.compare(t.size() - x.rejected.size(), x.rejected.size(), x.rejected) == 0);
+          EXPECT_TRUE(real) << x.rejected;
+        }
       } else if (x.kind == "where") {
         const std::string phrase = between(x.prompt, "Where does it say '", "'?");
         int hits = 0;  // brute force: the phrase occurs in exactly one verse, the answer
         for (const auto& [r, t] : text_of) hits += t.find(phrase) != std::string::npos;
         EXPECT_EQ(hits, 1) << phrase;
         EXPECT_NE(text_of.at(x.answer).find(phrase), std::string::npos);
-        EXPECT_TRUE(references.count(x.rejected)) << x.rejected;
+        // Only loops and the wrong form (the verse's own text) for "where".
+        if (!check_made_up(x, text_of.at(x.answer))) ADD_FAILURE() << x.rejected_kind;
       } else {
         ASSERT_EQ(x.kind, "define");
         const std::string word = between(x.prompt, "What does '", "' mean?");
         ASSERT_EQ(synsets_of_word[word].size(), 1u) << word;
         EXPECT_EQ(x.answer, synsets_of_word[word][0]->definition);
-        EXPECT_TRUE(glosses.count(x.rejected)) << x.rejected;
+        if (!check_made_up(x, "'" + word + "'")) EXPECT_TRUE(glosses.count(x.rejected)) << x.rejected;
       }
     }
   }
@@ -201,6 +248,11 @@ TEST(ChatDataBuild, AnswersMatchSourcesAndSplitsAreDisjoint) {
   std::map<std::string, int> kinds;
   for (const auto& x : set.train) ++kinds[x.kind];
   for (const char* k : {"quote", "finish", "where", "define"}) EXPECT_GT(kinds[k], 50) << k;
+  std::map<std::string, int> rejected_kinds;  // every kind of wrong answer occurs
+  for (const auto& x : set.train) ++rejected_kinds[x.rejected_kind];
+  for (const char* k : {"neighbour", "other", "loop", "wrong_form"})
+    EXPECT_GT(rejected_kinds[k], 60) << k;
+  EXPECT_EQ(rejected_kinds.size(), 4u);
   const double frac = static_cast<double>(set.test.size()) /
                       static_cast<double>(set.train.size() + set.test.size());
   EXPECT_NEAR(frac, 0.2, 0.05);

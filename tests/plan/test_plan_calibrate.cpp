@@ -1,51 +1,76 @@
-// --calibrate's micro-benchmarks: the checked sgemm, positive rates, and the cluster the
-// rates turn into (peak = measured sgemm, links = measured α–β) priced by the time model.
+// --calibrate's micro-benchmarks on a tiny run: the checked sgemm, one positive entry for
+// every sgemm shape and kernel the run uses, nothing measured twice, and a prediction
+// from the measured rates that is finite and positive.
 #include <gtest/gtest.h>
 
+#include "core/error.hpp"
 #include "plan/calibrate.hpp"
-#include "plan/comm_model.hpp"
-#include "plan/time_model.hpp"
 
 namespace weft::plan {
 namespace {
 
-TEST(PlanCalibrate, MeasuresCheckedRatesAndBuildsACluster) {
+LocalRun tiny_run(int dp, int tp, int pp) {
+  LocalRun r;
+  r.model = {"tiny", 2, 64, 2, 256, 16};
+  r.dp = dp;
+  r.tp = tp;
+  r.pp = pp;
+  r.micro_batch = 2;
+  r.global_batch = 2 * dp;
+  return r;
+}
+
+TEST(PlanCalibrate, MeasuresEveryShapeTheRunUsesOnce) {
+  EXPECT_LT(calibrate_gemm_check(), 1e-4);
   CalibrateOptions o;
-  o.gemm_n = 128;
-  o.repeats = 3;
-  o.copy_bytes = 4 << 20;
-  o.message_bytes = 2 << 20;
-  const MeasuredRates r = calibrate_measure(o);
-  EXPECT_LT(r.gemm_max_error, 1e-4);
-  EXPECT_GT(r.gemm_flops, 1e8);       // even a busy laptop core does 0.1 GFLOP/s
-  EXPECT_GT(r.mem_bandwidth, 1e8);
-  EXPECT_GT(r.local_alpha, 0);
-  EXPECT_LT(r.local_alpha, 0.1);
-  EXPECT_GT(r.local_beta, 1e7);
-  const ClusterSpec c = calibrate_cluster(r, 2, 16e9);
-  EXPECT_EQ(c.gpus, 2);
-  EXPECT_DOUBLE_EQ(c.gpu.peak_fp32, r.gemm_flops / 2);  // two ranks share the cores
-  EXPECT_DOUBLE_EQ(comm_p2p_s(1e6, c.intra), r.local_alpha + 1e6 / r.local_beta);
-  RunSpec run;
-  run.model = model_preset("gpt2-124m");
-  run.cluster = c;
-  run.layout.dp = 2;
-  run.layout.global_batch = 8;
-  run.layout.mixed = false;
-  run.tokens = 1e6;
-  run.mfu = 1.0;
-  run_validate(run);
-  const TimeReport t = time_estimate(run);
-  // m = 8 / (dp 2 · b 1) = 4 micro-batches per rank, each 1/8 of the step's FLOPs, at
-  // half the measured rate.
-  EXPECT_NEAR(t.mb_compute / (flops_per_iteration(run.model, 8, Recompute::kNone) / 8 / (r.gemm_flops / 2)),
-              1.0, 1e-12);
+  o.repeats = 2;
+  o.repeat_seconds = 0.001;
+  o.message_bytes = 1 << 20;
+  const std::vector<LocalRun> runs = {tiny_run(1, 1, 1), tiny_run(1, 2, 1)};
+  const Rates r = calibrate_measure(runs, Rates{}, o);
+  ASSERT_TRUE(r.has_compute);
+  ASSERT_TRUE(r.has_intra);
+  EXPECT_GT(r.intra_host.alpha_s, 0);
+  EXPECT_LT(r.intra_host.alpha_s, 0.1);
+  EXPECT_GT(r.intra_host.beta_s_per_byte, 0);
+  for (const LocalRun& run : runs) {
+    const int q = local_ranks(run);
+    for (const GemmCall& g : local_stage_gemms(run, 0))
+      EXPECT_TRUE(rates_has_gemm(r.compute, g.m, g.n, g.k, g.op, 1, q))
+          << g.m << " " << g.n << " " << g.k << " " << g.op;
+    EXPECT_TRUE(rates_has_kernel(r.compute, "layer", 2 * 16 * 64, 1, q));
+    EXPECT_TRUE(rates_has_kernel(r.compute, "classifier", 2 * 16 * 256 / run.tp, 1, q));
+  }
+  for (const GemmRate& e : r.compute.gemm) {
+    EXPECT_GT(e.gflops, 0.01);
+    EXPECT_GT(e.gflops_cpu, 0.01);
+    // Each (shape, op, threads, concurrency) once.
+    int same = 0;
+    for (const GemmRate& x : r.compute.gemm)
+      same += x.m == e.m && x.n == e.n && x.k == e.k && x.op == e.op && x.threads == e.threads &&
+              x.concurrency == e.concurrency;
+    EXPECT_EQ(same, 1);
+  }
+  // Everything is there already: nothing new is measured.
+  CalibrateOptions no_link = o;
+  no_link.measure_link = false;
+  const Rates again = calibrate_measure(runs, r, no_link);
+  EXPECT_TRUE(again.compute.gemm.empty());
+  EXPECT_TRUE(again.compute.kernels.empty());
+  EXPECT_FALSE(again.has_intra);
+  // The measured rates price the runs.
+  for (const LocalRun& run : runs) {
+    const LocalStepReport w = local_step_estimate(run, r, false), c = local_step_estimate(run, r, true);
+    EXPECT_GT(w.step_s, 0);
+    EXPECT_LT(w.step_s, 10);
+    EXPECT_GT(c.cpu_s, 0);
+  }
 }
 
 TEST(PlanCalibrate, RejectsSillyOptions) {
   CalibrateOptions o;
-  o.gemm_n = 8;
-  EXPECT_ANY_THROW(calibrate_measure(o));
+  o.repeats = 0;
+  EXPECT_THROW(calibrate_measure({}, Rates{}, o), Error);
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // command line, stable JSON keys, search output, and clear errors for bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -89,7 +91,8 @@ TEST(PlanCli, BadInputGivesClearErrors) {
 }
 
 TEST(PlanCli, TimelineNeverOverwrites) {
-  const auto dir = std::filesystem::temp_directory_path() / "weft_plan_cli_test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("weft_plan_cli_timeline_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "t.svg").string();
@@ -101,6 +104,50 @@ TEST(PlanCli, TimelineNeverOverwrites) {
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
   EXPECT_EQ(std::filesystem::file_size(path), size);
+  std::filesystem::remove_all(dir);
+}
+
+// A tiny custom model so that calibrating it takes well under a second.
+const char* kTiny = "--preset d6 --layers 2 --hidden 64 --heads 2 --vocab 256 --seq 16 "
+                    "--global-batch 4 --micro-batch 2 --gpus 2 --dp 2 --rank-threads 1 --repeats 2";
+
+TEST(PlanCli, CalibrateOnceThenPredictFromTheSavedRates) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("weft_plan_cli_rates_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string rates = (dir / "rates.json").string();
+  const Result cal = run_weft(std::string("plan --calibrate ") + kTiny + " --save-rates " + rates + " --json");
+  ASSERT_EQ(cal.code, 0) << cal.out;
+  const auto measured = nlohmann::json::parse(cal.out);
+  EXPECT_EQ(measured["rates_used"]["compute"], "measured now");
+  ASSERT_TRUE(std::filesystem::exists(rates));
+  // Reusing the file measures nothing and predicts the same step.
+  const Result reuse = run_weft(std::string("plan --rates ") + rates + " " + kTiny + " --json");
+  ASSERT_EQ(reuse.code, 0) << reuse.out;
+  const auto j = nlohmann::json::parse(reuse.out);
+  EXPECT_EQ(j["rates_used"]["compute"], rates);
+  EXPECT_EQ(j["rates_used"]["intra_host"], rates);
+  EXPECT_DOUBLE_EQ(j["step_s"].get<double>(), measured["step_s"].get<double>());
+  EXPECT_GT(j["dp_comm_s"].get<double>(), 0);
+  // Never overwrites another file.
+  const Result clash = run_weft(std::string("plan --calibrate ") + kTiny + " --save-rates " + rates);
+  EXPECT_NE(clash.code, 0);
+  EXPECT_NE(clash.out.find("exists"), std::string::npos) << clash.out;
+  // A comm-only file (weft bench comm --json): compute is measured, the link read.
+  const std::string comm = (dir / "comm.json").string();
+  { std::ofstream(comm) << R"({"intra_host": {"alpha_s": 1e-6, "beta_s_per_byte": 1e-10}})"; }
+  const Result c = run_weft(std::string("plan --rates ") + comm + " " + kTiny + " --json");
+  ASSERT_EQ(c.code, 0) << c.out;
+  const auto cj = nlohmann::json::parse(c.out.substr(c.out.find('{')));
+  EXPECT_EQ(cj["rates_used"]["intra_host"], comm);
+  EXPECT_EQ(cj["rates_used"]["compute"], "measured now");
+  // A malformed file: the error names the field, exit code non-zero.
+  const std::string bad = (dir / "bad.json").string();
+  { std::ofstream(bad) << R"({"comm": {"intra_host": {"alpha_s": 1e-6, "beta_s_per_byte": "fast"}}})"; }
+  const Result b = run_weft(std::string("plan --rates ") + bad + " " + kTiny);
+  EXPECT_NE(b.code, 0);
+  EXPECT_NE(b.out.find("comm.intra_host.beta_s_per_byte"), std::string::npos) << b.out;
   std::filesystem::remove_all(dir);
 }
 

@@ -132,6 +132,16 @@ TEST(RlhfModel, DpoLossGradientMatchesFiniteDifferences) {
   check_gradient(policy.params(), policy.grads(), policy.num_params(), [&]() {
     return dpo_forward(policy, ref, pairs, beta, 0.0f, false, dlogits).loss / 3.0;
   });
+  // With the NLL term on the chosen replies (RPO): the gradient of loss + α·sft_loss.
+  const float alpha = 0.7f;
+  policy.zero_grad();
+  const DpoStats sa = dpo_forward(policy, ref, pairs, beta, 1.0f / 3.0f, true, dlogits, alpha);
+  EXPECT_DOUBLE_EQ(sa.loss, s.loss);
+  EXPECT_GT(sa.sft_loss, 0.0);
+  check_gradient(policy.params(), policy.grads(), policy.num_params(), [&]() {
+    const DpoStats f = dpo_forward(policy, ref, pairs, beta, 0.0f, false, dlogits, alpha);
+    return (f.loss + alpha * f.sft_loss) / 3.0;
+  });
   // Against the reference itself every margin is 0: loss log 2 per pair.
   model::GptModel same(c, 6, c.max_seq, false);
   std::copy(policy.params(), policy.params() + policy.num_params(), same.params());
