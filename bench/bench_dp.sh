@@ -26,7 +26,7 @@ mpirun=(mpirun --oversubscribe --allow-run-as-root -x OMP_WAIT_POLICY ${MPIRUN_A
 median() { python3 -c "import json,sys,statistics as s
 rows=[json.loads(l) for l in open(sys.argv[1])][2:]
 m=lambda k: s.median(r.get(k,0.0) for r in rows)
-print('%.0f %.1f %.2f %.0f %.0f' % (m('tokens_per_s'), m('ms'), m('ms_comm'), m('cpu_ms'), m('csw')))" "$1"; }
+print('%.0f %.1f %.2f %.0f %.0f' % (m('tokens_per_s'), m('ms'), m('ms_comm'), m('thread_cpu_ms'), m('csw')))" "$1"; }
 
 run() {  # name, env threads, command...
   local name=$1 th=$2; shift 2

@@ -346,7 +346,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
     if (comm_bytes) j["comm_bytes"] = comm_bytes->json();
-    j["cpu_ms"] = use.cpu_ms;  // rank 0's thread (OpenMP workers not counted)
+    j["thread_cpu_ms"] = use.cpu_ms;  // rank 0's thread (OpenMP workers not counted)
     j["sys_ms"] = use.sys_ms;
     j["minflt"] = use.minor_faults;
     j["csw"] = use.voluntary_cs;
