@@ -7,7 +7,9 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <vector>
 
+#include "kernels/cpu/adamw.hpp"
 #include "kernels/cpu/bf16.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "kernels/cpu/reference/reference.hpp"
@@ -167,6 +169,36 @@ TEST(KernelBf16, ParsePrecision) {
   EXPECT_EQ(cpu::parse_precision("bf16"), cpu::Precision::kBf16);
   EXPECT_EQ(cpu::parse_precision("fp32"), cpu::Precision::kFp32);
   EXPECT_THROW(cpu::parse_precision("fp16"), Error);
+}
+
+// The fused bf16 copy of AdamW: params, m and v are bitwise those of the plain
+// update, and the copy is the scalar f32_to_bf16 of every new param (inside the
+// ranges), so bf16 training may skip its own rounding pass after the optimizer.
+TEST(KernelBf16, AdamWWritesTheBf16CopyOfItsUpdate) {
+  const std::size_t n = 70001;  // odd: a vector tail
+  std::mt19937 gen(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> p(n), m(n), v(n), g(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = nd(gen);
+    m[i] = 0.1f * nd(gen);
+    v[i] = std::fabs(0.01f * nd(gen));
+    g[i] = nd(gen);
+  }
+  const cpu::AdamWRange ranges[2] = {{0, 40000, true}, {40000, n - 40000, false}};
+  cpu::AdamWConfig c;
+  c.lr = 1e-2;
+  c.weight_decay = 0.1;
+  std::vector<float> p2 = p, m2 = m, v2 = v;
+  std::vector<cpu::bf16> copy(n, 0);
+  cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n, ranges, c, 3, 0.5f);
+  cpu::adamw_update(p2.data(), m2.data(), v2.data(), g.data(), n, ranges, c, 3, 0.5f, copy.data());
+  EXPECT_EQ(0, std::memcmp(p.data(), p2.data(), n * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), n * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), n * sizeof(float)));
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += copy[i] != cpu::f32_to_bf16(p[i]) ? 1 : 0;
+  EXPECT_EQ(bad, 0u);
 }
 
 }  // namespace
