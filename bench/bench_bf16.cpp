@@ -60,8 +60,10 @@ Timing measure_gemm_gflops(cpu::Precision precision, int n, int reps, int thread
   cpu::f32_to_bf16_array(b16.data(), b.data(), nn);
   cpu::Bf16Matmul mm;
   auto run = [&] {
-    if (precision == cpu::Precision::kBf16) mm.forward(c.data(), a.data(), b16.data(), nullptr, n, n, n);
-    else cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, n, n, n);
+    if (precision == cpu::Precision::kBf16)
+      mm.forward(c.data(), a.data(), b16.data(), nullptr, n, n, n);
+    else
+      cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, n, n, n);
   };
   run();
   if (precision == cpu::Precision::kBf16) {
@@ -99,14 +101,16 @@ struct GemmProbe {
   }
   double gflops(cpu::Precision p) {
     const auto t0 = clk::now();
-    if (p == cpu::Precision::kBf16) mm.forward(c.data(), a.data(), b16.data(), nullptr, n, n, n);
-    else cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, n, n, n);
+    if (p == cpu::Precision::kBf16)
+      mm.forward(c.data(), a.data(), b16.data(), nullptr, n, n, n);
+    else
+      cpu::matmul_forward(c.data(), a.data(), b.data(), nullptr, n, n, n);
     return 2.0 * n * double(n) * n / std::chrono::duration<double>(clk::now() - t0).count() / 1e9;
   }
 };
 
 struct StepTiming {
-  Timing t;  // seconds per step (cpu: CPU seconds / threads)
+  Timing t;                                   // seconds per step (cpu: CPU seconds / threads)
   double fwd_ms = 0, bwd_ms = 0, opt_ms = 0;  // medians, wall
   double mfu_probe = 0;   // median of (step GFLOP/s) / (probe GEMM GFLOP/s right after it)
   double gemm_share = 0;  // median share of the step's wall time inside bf16 matmuls
@@ -174,10 +178,14 @@ int main(int argc, char** argv) {
   std::string only, which = "both";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (k == "--steps") steps = std::atoi(argv[i + 1]);
-    else if (k == "--only") only = argv[i + 1];
-    else if (k == "--precision") which = argv[i + 1];
+    if (k == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (k == "--steps")
+      steps = std::atoi(argv[i + 1]);
+    else if (k == "--only")
+      only = argv[i + 1];
+    else if (k == "--precision")
+      which = argv[i + 1];
   }
   steps = std::max(steps, 1);
   cpu::set_num_threads(threads);
@@ -188,12 +196,15 @@ int main(int argc, char** argv) {
   }
   const Timing bf16_peak = measure_gemm_gflops(cpu::Precision::kBf16, 2048, 5, threads);
   const Timing fp32_peak = measure_gemm_gflops(cpu::Precision::kFp32, 2048, 5, threads);
-  std::printf("GEMM peak 2048^3 (GFLOP/s, wall | per CPU-thread-second): fp32 sgemm %.1f | %.1f ;"
-              " bf16 oneDNN %.1f | %.1f ; ratio %.2fx\n",
-              fp32_peak.wall, fp32_peak.cpu, bf16_peak.wall, bf16_peak.cpu,
-              bf16_peak.cpu / fp32_peak.cpu);
+  std::printf(
+      "GEMM peak 2048^3 (GFLOP/s, wall | per CPU-thread-second): fp32 sgemm %.1f | %.1f ;"
+      " bf16 oneDNN %.1f | %.1f ; ratio %.2fx\n",
+      fp32_peak.wall, fp32_peak.cpu, bf16_peak.wall, bf16_peak.cpu, bf16_peak.cpu / fp32_peak.cpu);
   GemmProbe probe(2048);
-  struct Cfg { const char* name; int B, T; };
+  struct Cfg {
+    const char* name;
+    int B, T;
+  };
   for (const Cfg& cfg : {Cfg{"d12", 4, 64}, Cfg{"d6", 8, 256}}) {
     if (!only.empty() && only != cfg.name) continue;
     const model::GptConfig c = model::gpt_config_preset(cfg.name);
@@ -202,13 +213,14 @@ int main(int argc, char** argv) {
       if (which != "both" && which != cpu::precision_name(p)) continue;
       const StepTiming s = step_seconds(cfg.name, cfg.B, cfg.T, steps, p, threads, probe);
       const Timing& peak = p == cpu::Precision::kBf16 ? bf16_peak : fp32_peak;
-      std::printf("%-4s B=%d T=%-4d %s | wall %7.1f ms/step (fwd %.0f bwd %.0f opt %.0f) MFU %5.1f%%"
-                  " | cpu %7.1f ms/step MFU %5.1f%% | MFU vs GEMM probe after each step %5.1f%%"
-                  " | in bf16 matmuls %4.1f%% | of %s peak\n",
-                  cfg.name, cfg.B, cfg.T, cpu::precision_name(p), s.t.wall * 1e3, s.fwd_ms,
-                  s.bwd_ms, s.opt_ms, 100 * flops / s.t.wall / (peak.wall * 1e9), s.t.cpu * 1e3,
-                  100 * flops / s.t.cpu / (peak.cpu * 1e9), 100 * s.mfu_probe,
-                  100 * s.gemm_share, cpu::precision_name(p));
+      std::printf(
+          "%-4s B=%d T=%-4d %s | wall %7.1f ms/step (fwd %.0f bwd %.0f opt %.0f) MFU %5.1f%%"
+          " | cpu %7.1f ms/step MFU %5.1f%% | MFU vs GEMM probe after each step %5.1f%%"
+          " | in bf16 matmuls %4.1f%% | of %s peak\n",
+          cfg.name, cfg.B, cfg.T, cpu::precision_name(p), s.t.wall * 1e3, s.fwd_ms, s.bwd_ms,
+          s.opt_ms, 100 * flops / s.t.wall / (peak.wall * 1e9), s.t.cpu * 1e3,
+          100 * flops / s.t.cpu / (peak.cpu * 1e9), 100 * s.mfu_probe, 100 * s.gemm_share,
+          cpu::precision_name(p));
       std::fflush(stdout);
     }
   }

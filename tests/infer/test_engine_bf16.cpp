@@ -32,8 +32,7 @@ std::vector<float> prefill_logits(KvDecoder& dec, const std::vector<std::int32_t
 double max_diff(const std::vector<float>& a, const std::vector<float>& b, int V, int Vp) {
   double d = 0;
   for (std::size_t r = 0; r < a.size() / Vp; ++r)
-    for (int v = 0; v < V; ++v)
-      d = std::max(d, std::fabs(double(a[r * Vp + v]) - b[r * Vp + v]));
+    for (int v = 0; v < V; ++v) d = std::max(d, std::fabs(double(a[r * Vp + v]) - b[r * Vp + v]));
   return d;
 }
 
@@ -45,7 +44,8 @@ TEST(EngineBf16, PrefillLogitsTrackFp32AndMatchTheModelsBf16Forward) {
   const std::vector<float> z32 = full_logits(*m, tokens);
   double rms = 0;
   for (int r = 0; r < 24; ++r)
-    for (int v = 0; v < c.vocab; ++v) rms += double(z32[r * c.padded_vocab + v]) * z32[r * c.padded_vocab + v];
+    for (int v = 0; v < c.vocab; ++v)
+      rms += double(z32[r * c.padded_vocab + v]) * z32[r * c.padded_vocab + v];
   rms = std::sqrt(rms / (24.0 * c.vocab));
 
   KvDecoder dec(c, m->params(), 1, c.max_seq, 64);
@@ -62,7 +62,8 @@ TEST(EngineBf16, PrefillLogitsTrackFp32AndMatchTheModelsBf16Forward) {
   EXPECT_GT(vs_fp32, 1e-4 * rms) << "bf16 logits equal fp32's: setting ignored?";
   // The same bf16 computation in two codes: only summation order and the odd
   // activation rounded to the other bf16 neighbour differ.
-  EXPECT_LT(vs_model, 0.25 * vs_fp32) << "decoder vs model bf16 " << vs_model << ", vs fp32 " << vs_fp32;
+  EXPECT_LT(vs_model, 0.25 * vs_fp32)
+      << "decoder vs model bf16 " << vs_model << ", vs fp32 " << vs_fp32;
 }
 
 GenerationRequest greedy(std::vector<std::int32_t> prompt, int n) {
@@ -88,7 +89,8 @@ TEST(EngineBf16, GreedyDecodeAgreesWithFp32) {
   int agreed = 0, total = 0;
   for (int p = 0; p < 4; ++p) {
     const std::vector<std::int32_t> prompt = random_tokens(5 + p, c.vocab, 40 + p);
-    const GenerationResult a = e32.generate(greedy(prompt, 24)), b = e16.generate(greedy(prompt, 24));
+    const GenerationResult a = e32.generate(greedy(prompt, 24)),
+                           b = e16.generate(greedy(prompt, 24));
     ASSERT_EQ(a.tokens.size(), 24u);
     ASSERT_EQ(b.tokens.size(), 24u);
     int same = 0;
@@ -112,7 +114,8 @@ TEST(EngineBf16, NewWeightsAreRoundedAgain) {
   reused.set_precision(cpu::Precision::kBf16);
   const std::vector<float> before = prefill_logits(reused, tokens);
   reused.set_params(b->params());
-  const std::vector<float> want = prefill_logits(fresh, tokens), got = prefill_logits(reused, tokens);
+  const std::vector<float> want = prefill_logits(fresh, tokens),
+                           got = prefill_logits(reused, tokens);
   EXPECT_EQ(got, want);
   EXPECT_NE(before, want);
 
@@ -122,7 +125,8 @@ TEST(EngineBf16, NewWeightsAreRoundedAgain) {
   Engine e_fresh(c, b->params(), o), e_updated(c, a->params(), o);
   (void)e_updated.generate(greedy(tokens, 4));  // the bf16 copy of a's weights exists now
   e_updated.update_params(b->params());
-  EXPECT_EQ(e_updated.generate(greedy(tokens, 16)).tokens, e_fresh.generate(greedy(tokens, 16)).tokens);
+  EXPECT_EQ(e_updated.generate(greedy(tokens, 16)).tokens,
+            e_fresh.generate(greedy(tokens, 16)).tokens);
 }
 
 }  // namespace
