@@ -33,7 +33,10 @@ KvDecoder::~KvDecoder() = default;
 
 cpu::Precision KvDecoder::set_precision(cpu::Precision precision) {
   if (cpu::precision_in_effect(precision, "generating") == cpu::Precision::kBf16) {
-    if (!bf16_matmul_) bf16_matmul_ = std::make_unique<cpu::Bf16Matmul>();
+    if (!bf16_matmul_) {
+      bf16_matmul_ = std::make_unique<cpu::Bf16Matmul>();
+      bf16_matmul_->set_row_buckets(true);  // N changes every step: few primitives
+    }
     if (params_bf16_.empty()) params_bf16_.allocate(config_.num_params(), /*zero=*/false);
     bf16_stale_ = true;
   } else {

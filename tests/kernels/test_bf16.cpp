@@ -201,5 +201,39 @@ TEST(KernelBf16, AdamWWritesTheBf16CopyOfItsUpdate) {
   EXPECT_EQ(bad, 0u);
 }
 
+// Row buckets (the decoder's setting): N rows run as a zero-padded bucket give the
+// same rows as the exact-N primitive, up to fp32 summation order (|Δ| ≤ K·2⁻²⁴·Σ|a||b|),
+// and rows of the padded output never leak into `out` beyond N (guard value kept).
+TEST(KernelBf16, RowBucketsGiveTheSameRows) {
+  if (!cpu::bf16_matmul_available()) GTEST_SKIP() << cpu::bf16_matmul_status();
+  const int C = 96, OC = 80;
+  std::mt19937 gen(9);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> w(static_cast<std::size_t>(OC) * C), bias(OC);
+  for (float& x : w) x = nd(gen);
+  for (float& x : bias) x = nd(gen);
+  std::vector<cpu::bf16> w16(w.size());
+  cpu::f32_to_bf16_array(w16.data(), w.data(), w.size());
+  cpu::Bf16Matmul exact, bucketed;
+  bucketed.set_row_buckets(true);
+  for (int N : {1, 3, 7, 33, 65, 130}) {
+    std::vector<float> inp(static_cast<std::size_t>(N) * C);
+    for (float& x : inp) x = nd(gen);
+    std::vector<float> a(static_cast<std::size_t>(N) * OC), b(a.size() + 1, 0.0f);
+    b.back() = 12345.0f;  // guard just past the N rows
+    exact.forward(a.data(), inp.data(), w16.data(), bias.data(), N, C, OC);
+    bucketed.forward(b.data(), inp.data(), w16.data(), bias.data(), N, C, OC);
+    EXPECT_EQ(b.back(), 12345.0f) << "N=" << N;
+    for (int n = 0; n < N; ++n)
+      for (int o = 0; o < OC; ++o) {
+        double mag = std::fabs(bias[o]);
+        for (int k = 0; k < C; ++k)
+          mag += std::fabs(double(inp[std::size_t(n) * C + k]) * w[std::size_t(o) * C + k]);
+        const std::size_t i = static_cast<std::size_t>(n) * OC + o;
+        ASSERT_NEAR(b[i], a[i], 2.0 * C * std::ldexp(1.0, -24) * mag) << "N=" << N;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace weft

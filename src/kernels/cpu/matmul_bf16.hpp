@@ -35,6 +35,12 @@ class Bf16Matmul {
   Bf16Matmul(const Bf16Matmul&) = delete;
   Bf16Matmul& operator=(const Bf16Matmul&) = delete;
 
+  // Callers whose row count changes from call to call (the inference decoder) set
+  // this: forward then runs M = N rounded up to a bucket (powers of two up to 64, then
+  // multiples of 64) on zero-padded rows, so a handful of primitives serve every N
+  // instead of one JIT-compiled primitive per distinct N. Results are the same rows.
+  void set_row_buckets(bool on);
+
   // out (N,OC) written = bf16(inp) · weightᵀ + bias; inp (N,C) fp32; weight (OC,C) bf16;
   // bias (OC) fp32 or nullptr.
   void forward(float* out, const float* inp, const bf16* weight, const float* bias, int N, int C,
