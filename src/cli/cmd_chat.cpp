@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command_registry.hpp"
+#include "cli/precision_option.hpp"
 #include "infer/chat_repl.hpp"
 
 namespace {
@@ -36,6 +37,7 @@ std::function<int()> setup_chat(CLI::App& app) {
   app.add_option("--context", o->max_seq, "context length in tokens (0 = the model's)")
       ->capture_default_str();
   app.add_option("--threads", o->threads, "threads (0 = OpenMP default)")->capture_default_str();
+  weft::cli::add_precision_option(app, &o->precision);
   app.add_flag(
       "--no-prompt", [o](std::int64_t) { o->prompts = false; }, "do not print 'you> '");
   return [o] {

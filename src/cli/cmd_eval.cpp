@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/precision_option.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "demo/demo_post.hpp"
@@ -18,6 +19,7 @@ struct EvalArgs {
   std::string model, tokenizer = "gpt2", data, predictions, reward;
   weft::infer::EvalOptions o;
   int threads = 0;
+  std::string precision = "fp32";
   bool json = false;
   bool quiet = false;
 };
@@ -49,6 +51,7 @@ int run_eval(EvalArgs a) {
   }
   if (a.threads > 0) weft::cpu::set_num_threads(a.threads);
   a.o.progress = !a.quiet;
+  a.o.precision = weft::cpu::parse_precision(a.precision);
   const weft::infer::EvalResult r = weft::infer::eval_files(a.model, a.tokenizer, a.data, a.o);
   if (!a.predictions.empty()) {
     const std::string text = predictions_jsonl(r);
@@ -77,6 +80,7 @@ std::function<int()> setup_eval(CLI::App& app) {
   app.add_option("--predictions", a->predictions, "write each answer with its scores (JSONL)");
   app.add_option("--reward", a->reward, "reward model run directory (weft reward): adds the mean reward of the answers");
   app.add_option("--threads", a->threads, "threads (0 = OpenMP default)")->capture_default_str();
+  weft::cli::add_precision_option(app, &a->precision);
   app.add_flag("--json", a->json, "print one JSON object instead of a table row");
   app.add_flag("--quiet,-q", a->quiet, "no progress bars");
   return [a] { return run_eval(*a); };

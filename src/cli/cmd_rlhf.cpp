@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/command_registry.hpp"
+#include "cli/precision_option.hpp"
 #include "infer/rlhf_stage.hpp"
 
 namespace {
@@ -60,6 +61,7 @@ std::function<int()> setup_rlhf(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--seed", o->seed, "seed of data order and sampling")->capture_default_str();
   app.add_option("--threads", o->threads, "threads (0 = OpenMP default)")->capture_default_str();
+  weft::cli::add_precision_option(app, &o->precision);
   app.add_flag("--quiet,-q", o->quiet, "no step lines");
   app.add_option("--ranks", o->ranks, "data-parallel ranks as threads of this process")
       ->capture_default_str();

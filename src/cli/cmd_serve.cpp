@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command_registry.hpp"
+#include "cli/precision_option.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "data/tokenizer.hpp"
@@ -20,6 +21,7 @@ struct Options {
   int context = 0;
   std::uint64_t seed = 1234;
   std::size_t max_body_kib = 1024;
+  std::string precision = "fp32";
 };
 
 int run_serve(const Options& o) {
@@ -38,6 +40,7 @@ int run_serve(const Options& o) {
   weft::infer::EngineOptions eo;
   eo.max_batch = o.max_batch;
   eo.max_queue = o.server.max_concurrent + 16;
+  eo.precision = weft::cpu::parse_precision(o.precision);
   auto engine = weft::serve::serve_load_engine(spec, eo);
   const std::string describe = engine->config().describe();
   weft::serve::ServerOptions so = o.server;
@@ -83,6 +86,7 @@ std::function<int()> setup_serve(CLI::App& app) {
                  "max_tokens when a request gives none")
       ->capture_default_str();
   app.add_option("--seed", o->seed, "init seed of --model random")->capture_default_str();
+  weft::cli::add_precision_option(app, &o->precision);
   app.add_flag("--log-requests", o->server.log_requests, "log one line per request");
   return [o] { return run_serve(*o); };
 }

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/command_registry.hpp"
+#include "cli/precision_option.hpp"
 #include "train/sft.hpp"
 
 namespace {
@@ -27,6 +28,7 @@ std::function<int()> setup_sft(CLI::App& app) {
   app.add_option("--seed", o->seed, "order of conversations and rows")->capture_default_str();
   app.add_option("--val-every", o->val_every, "validate every N steps (0 = before and after only)")->capture_default_str();
   app.add_option("--threads", o->threads, "threads (0 = OpenMP default)")->capture_default_str();
+  weft::cli::add_precision_option(app, &o->precision);
   app.add_flag("--overwrite", o->overwrite, "replace an existing run in --out");
   app.add_flag("--quiet,-q", o->quiet, "no step lines");
   app.add_option("--ranks", o->ranks, "data-parallel ranks as threads of this process")->capture_default_str();

@@ -39,6 +39,7 @@ int chat_repl(const ChatReplOptions& o, std::istream& in, std::ostream& out,
   EngineOptions eo;
   eo.max_batch = 1;
   eo.max_seq = o.max_seq;
+  eo.precision = cpu::parse_precision(o.precision);
   std::unique_ptr<Engine> engine = Engine::from_llmc(o.model, eo);
   if (tok.vocab_size() > static_cast<std::uint32_t>(engine->config().vocab))
     throw input_error(str("tokenizer ", o.tokenizer, " has ", tok.vocab_size(),

@@ -24,6 +24,7 @@ struct ChatReplOptions {
   std::uint64_t seed = 1;  // request i uses seed + i
   int max_seq = 0;         // context (0 = the model's)
   int threads = 0;         // 0 = OpenMP default
+  std::string precision = "fp32";  // matmul operands: fp32 | bf16 (docs/precision.md)
   bool prompts = true;     // print "you> " before reading a line
 };
 

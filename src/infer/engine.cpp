@@ -66,6 +66,7 @@ Engine::Engine(const model::GptConfig& config, const float* params, const Engine
   std::copy_n(params, params_.size(), params_.data());
   decoder_ = std::make_unique<KvDecoder>(config_, params_.data(), options.max_batch, max_seq_,
                                          max_seq_ + options.max_batch);
+  decoder_->set_precision(options.precision);
   slots_.resize(options.max_batch);
 }
 
@@ -79,6 +80,7 @@ Engine::~Engine() = default;
 void Engine::update_params(const float* params) {
   WEFT_CHECK(running_.load() == 0, "update_params while requests are running");
   std::copy_n(params, params_.size(), params_.data());
+  decoder_->set_params(params_.data());  // the bf16 copy is stale now
 }
 
 std::future<GenerationResult> Engine::submit(GenerationRequest request) {

@@ -27,6 +27,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "infer/sampling.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_config.hpp"
 
 namespace weft::infer {
@@ -81,6 +82,9 @@ struct EngineOptions {
   int max_batch = 8;     // KV-cache slots = requests decoded at once
   int max_seq = 0;       // tokens per slot (prompt + output); 0 = the model's max_seq
   int max_queue = 1024;  // submit() beyond this many waiting requests fails the request
+  // Matmul operands (docs/precision.md); bf16 falls back to fp32 with a notice on CPUs
+  // without native bf16.
+  cpu::Precision precision = cpu::Precision::kFp32;
 };
 
 struct EngineStats {

@@ -27,6 +27,7 @@ void eval_generate(const model::GptConfig& config, const float* params, const da
                    const std::vector<EvalItem>& items, const EvalOptions& o, EvalResult& r) {
   EngineOptions eo;
   eo.max_batch = std::max(1, o.batch);
+  eo.precision = o.precision;
   Engine engine(config, params, eo);
   const data::SpecialIds sp = tok.special_ids();
   ProgressBar bar("eval " + r.label + ": answers", items.size(), ProgressUnit::kItems,
@@ -93,6 +94,7 @@ void eval_loss(const model::GptConfig& config, const float* params, const data::
   const int B = std::max(1, std::min<int>(o.batch, static_cast<int>(rows.size())));
   model::GptModel m(config, B, T, /*training=*/false);
   std::copy(params, params + m.num_params(), m.params());
+  m.set_precision(o.precision, "evaluating");
   std::vector<std::int32_t> inp(static_cast<std::size_t>(B) * T), tgt(inp.size());  // (B, T)
   std::vector<float> w(inp.size());                                                // (B, T)
   double loss_sum = 0, weight_sum = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/tokenizer.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_config.hpp"
 
 namespace weft::infer {
@@ -38,6 +39,7 @@ struct EvalOptions {
   int limit = 0;         // use the first N items only (0 = all)
   bool progress = true;  // progress bars on stderr
   std::string label;     // row label (e.g. "base", "sft"); default: the model path
+  cpu::Precision precision = cpu::Precision::kFp32;  // generation and loss matmuls
   EvalRewardFn reward;   // optional
 };
 

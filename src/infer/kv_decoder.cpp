@@ -15,15 +15,35 @@
 #include "model/param_layout.hpp"
 
 namespace weft::infer {
-namespace {
-// Decode steps (few rows) stream the weights once; prefills use sgemm.
-void linear(float* out, const float* inp, const float* w, const float* b, int N, int C, int OC) {
-  if (N <= cpu::kMatmulRowsMax)
+
+// fp32: decode steps (few rows) stream the weights once; prefills use sgemm.
+// bf16: oneDNN on the bf16 weight copy (half the bytes to stream), fp32 accumulation.
+void KvDecoder::linear(float* out, const float* inp, const float* w, const float* b, int N, int C,
+                       int OC) {
+  if (bf16_matmul_) {
+    bf16_matmul_->forward(out, inp, params_bf16_.data() + (w - params_), b, N, C, OC);
+  } else if (N <= cpu::kMatmulRowsMax) {
     cpu::matmul_rows_forward(out, inp, w, b, N, C, OC);
-  else
+  } else {
     cpu::matmul_forward(out, inp, w, b, N, C, OC);
+  }
 }
-}  // namespace
+
+KvDecoder::~KvDecoder() = default;
+
+cpu::Precision KvDecoder::set_precision(cpu::Precision precision) {
+  if (cpu::precision_in_effect(precision, "generating") == cpu::Precision::kBf16) {
+    if (!bf16_matmul_) {
+      bf16_matmul_ = std::make_unique<cpu::Bf16Matmul>();
+      bf16_matmul_->set_row_buckets(true);  // N changes every step: few primitives
+    }
+    if (params_bf16_.empty()) params_bf16_.allocate(config_.num_params(), /*zero=*/false);
+    bf16_stale_ = true;
+  } else {
+    bf16_matmul_.reset();
+  }
+  return bf16_matmul_ ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
+}
 
 KvDecoder::KvDecoder(const model::GptConfig& config, const float* params, int max_slots,
                      int max_seq, int max_rows)
@@ -83,6 +103,10 @@ std::span<const float> KvDecoder::forward(std::span<const DecodeChunk> chunks, b
     }
   }
   if (N == 0) return {};
+  if (bf16_matmul_ && bf16_stale_) {  // weights changed (set_params): round them once
+    cpu::f32_to_bf16_array(params_bf16_.data(), params_, config_.num_params());
+    bf16_stale_ = false;
+  }
   const auto p = model::ParamViews<const float>::make(model::ParamLayout(config_), params_);
   float* x = x_.data();
   // Embedding: one row at a time (rows have their own positions).

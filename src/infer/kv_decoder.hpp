@@ -8,9 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "core/aligned_buffer.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_config.hpp"
 
 namespace weft::infer {
@@ -31,12 +33,24 @@ class KvDecoder {
   // rows (tokens) one forward() may pack.
   KvDecoder(const model::GptConfig& config, const float* params, int max_slots, int max_seq,
             int max_rows);
+  ~KvDecoder();
 
   const model::GptConfig& config() const { return config_; }
   int max_slots() const { return max_slots_; }
   int max_seq() const { return max_seq_; }
   int max_rows() const { return max_rows_; }
-  void set_params(const float* params) { params_ = params; }
+  // New weights (or the same buffer rewritten): call before the next forward().
+  void set_params(const float* params) {
+    params_ = params;
+    bf16_stale_ = true;
+  }
+  // bf16: matmuls on a bf16 copy of the weights, rounded at the first forward after
+  // set_params; fp32 accumulation, everything else fp32 (docs/precision.md). On a CPU
+  // without native bf16 one notice, then fp32. Returns the precision in effect.
+  cpu::Precision set_precision(cpu::Precision precision);
+  cpu::Precision precision() const {
+    return bf16_matmul_ ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
+  }
 
   // Runs the chunks (total tokens <= max_rows, slots distinct, start + count <=
   // max_seq) through the model, writing their K/V into the cache. Logits (Vp) are
@@ -50,6 +64,8 @@ class KvDecoder {
   const float* v_cache(int l) const;
 
  private:
+  void linear(float* out, const float* inp, const float* w, const float* b, int N, int C, int OC);
+
   model::GptConfig config_;
   const float* params_;
   int max_slots_, max_seq_, max_rows_;
@@ -67,6 +83,10 @@ class KvDecoder {
   AlignedBuffer<float> logits_;  // (rows with logits, Vp), grown on demand
   AlignedBuffer<std::int32_t> row_slot_, row_pos_, row_tok_;  // (R)
   AlignedBuffer<std::int32_t> out_rows_;                      // (R) rows needing logits
+  // bf16 mode only.
+  std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;
+  AlignedBuffer<cpu::bf16> params_bf16_;  // (num_params) bf16 copy of params_
+  bool bf16_stale_ = true;
 };
 
 }  // namespace weft::infer

@@ -204,6 +204,9 @@ RlhfResult run_dpo(const RlhfOptions& o, comm::Communicator* c) {
   std::copy(sft.params.begin(), sft.params.end(), policy.params());
   std::copy(sft.params.begin(), sft.params.end(), ref.params());
   sft.params = {};
+  const cpu::Precision precision = cpu::parse_precision(o.precision);
+  policy.set_precision(precision);
+  ref.set_precision(precision);
   std::unique_ptr<parallel::DataParallel> dp;
   if (c != nullptr)
     dp = std::make_unique<parallel::DataParallel>(*c, policy, parallel::DataParallelOptions{});
@@ -342,7 +345,10 @@ RlhfResult run_ppo(const RlhfOptions& o, comm::Communicator* c) {
   train::ValueModel critic(rmf.config, rmf.params.data(), rmf.head, mb, T, /*training=*/true);
   train::ValueModel rm(rmf.config, rmf.params.data(), rmf.head, mb, T, /*training=*/false);
   rmf.params = {};
+  const cpu::Precision precision = cpu::parse_precision(o.precision);
+  for (model::GptModel* m : {&actor, &ref, &critic.model(), &rm.model()}) m->set_precision(precision);
   EngineOptions eo;
+  eo.precision = precision;
   eo.max_batch = std::min(local, 16);
   eo.max_seq = T;
   Engine engine(cfg, actor.params(), eo);

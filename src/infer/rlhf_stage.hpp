@@ -50,6 +50,7 @@ struct RlhfOptions {
   int max_seq = 0;  // 0 = the model's
   std::uint64_t seed = 1;
   int threads = 0;
+  std::string precision = "fp32";  // matmul operands of every model: fp32 | bf16
   bool quiet = false;
   int ranks = 1;
   std::string ranks_as;

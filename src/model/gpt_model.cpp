@@ -104,6 +104,7 @@ void GptModel::init_weights(std::uint64_t seed) {
   WEFT_CHECK(tp_.size == 1, "init_weights on a tensor-parallel shard: init the full model and "
              "slice it (parallel::tp_init_weights)");
   init_weights_full(config_, seed, params_.data());
+  bf16_stale_ = true;
 }
 
 void GptModel::init_weights_full(const GptConfig& config, std::uint64_t seed, float* p) {
@@ -131,17 +132,24 @@ void GptModel::zero_grad() {
   std::memset(grads_.data(), 0, grads_.bytes());
 }
 
-cpu::Precision GptModel::set_precision(cpu::Precision precision) {
-  if (precision == cpu::Precision::kBf16 && !cpu::bf16_matmul_available()) {
-    log_warn("--precision bf16: ", cpu::bf16_matmul_status(), "; training in fp32 instead");
-    precision = cpu::Precision::kFp32;
-  }
-  precision_ = precision;
+cpu::Precision GptModel::set_precision(cpu::Precision precision, const char* what) {
+  precision_ = cpu::precision_in_effect(precision, what);
   if (precision_ == cpu::Precision::kBf16) {
     if (!bf16_matmul_) bf16_matmul_ = std::make_unique<cpu::Bf16Matmul>();
     if (params_bf16_.empty()) params_bf16_.allocate(layout_.total(), /*zero=*/false);
   }
+  bf16_stale_ = true;
   return precision_;
+}
+
+cpu::bf16* GptModel::params_bf16_for_update() {
+  if (precision_ != cpu::Precision::kBf16) return nullptr;
+  bf16_stale_ = false;
+  return params_bf16_.data();
+}
+
+double GptModel::bf16_matmul_seconds() const {
+  return bf16_matmul_ ? bf16_matmul_->seconds() : 0.0;
 }
 
 void GptModel::linear_forward(float* out, const float* inp, const float* weight, const float* bias,
@@ -188,12 +196,15 @@ void GptModel::forward_body(const std::int32_t* inp, const float* residual_in, i
   slot.backward_ready = false;
   slot.acts_saved = !grads_.empty();
   slot.logits_valid = with_logits && last_stage_;
-  const ParamViews<float> p = param_views();
+  const ParamViews<float> p = ParamViews<float>::make(layout_, params_.data());
   ActivationArena& a = slot.acts;
-  // bf16: round the master weights once per forward (backward reuses the copy).
+  // bf16: round the master weights when they changed since the last copy (once per
+  // optimizer step, or none when the optimizer wrote the copy); backward reuses it.
   // TODO(zero3): with ZeRO-3 this must happen per unit after params_needed().
-  if (precision_ == cpu::Precision::kBf16)
+  if (precision_ == cpu::Precision::kBf16 && bf16_stale_) {
     cpu::f32_to_bf16_array(params_bf16_.data(), params_.data(), layout_.total());
+    bf16_stale_ = false;
+  }
 
   const std::int32_t* pos = packed_B_ ? pos_.data() : nullptr;
   const std::int32_t* doc_start = packed_B_ ? doc_start_.data() : nullptr;
@@ -328,7 +339,7 @@ void GptModel::backward_impl(const float* dlogits, const float* dhidden,
   const int Vs = config_.padded_vocab / tp_.size, v0 = tp_.rank * Vs;
   const int N = B * T;
   const std::size_t NC = static_cast<std::size_t>(N) * C;
-  const ParamViews<float> p = param_views();
+  const ParamViews<float> p = ParamViews<float>::make(layout_, params_.data());
   const ParamViews<float> g = grad_views();
   ActivationArena& a = cur_->acts;
   if (a.att_scratch_floats < cpu::attention_backward_scratch_size(T))

@@ -59,11 +59,15 @@ class GptModel {
   int max_batch() const { return cur_->acts.B; }
   int max_seq() const { return cur_->acts.T; }
 
-  float* params() { return params_.data(); }              // (num_params)
+  // (num_params). The mutable forms mark the bf16 weight copy stale (bf16 mode).
+  float* params() {
+    bf16_stale_ = true;
+    return params_.data();
+  }
   const float* params() const { return params_.data(); }
   float* grads() { return grads_.data(); }                // (num_params), nullptr if !training
   const float* grads() const { return grads_.data(); }
-  ParamViews<float> param_views() { return ParamViews<float>::make(layout_, params_.data()); }
+  ParamViews<float> param_views() { return ParamViews<float>::make(layout_, params()); }
   ParamViews<float> grad_views() { return ParamViews<float>::make(layout_, grads_.data()); }
   const ActivationArena& activations() const { return cur_->acts; }
 
@@ -91,8 +95,15 @@ class GptModel {
   // the fp32 master weights into a bf16 copy once, matmuls take bf16 operands with fp32
   // accumulation; everything else stays fp32. On a CPU without native bf16 this logs
   // one notice and keeps fp32. Returns the precision in effect.
-  cpu::Precision set_precision(cpu::Precision precision);
+  // `what` names the job in the notice ("training", "evaluating").
+  cpu::Precision set_precision(cpu::Precision precision, const char* what = "training");
   cpu::Precision precision() const { return precision_; }
+  // bf16 mode: the bf16 weight copy (num_params), for an optimizer that writes
+  // f32_to_bf16 of every new param into it in the same pass as params() (then the next
+  // forward skips its conversion). Call after params(); nullptr in fp32 mode.
+  cpu::bf16* params_bf16_for_update();
+  // Seconds spent inside bf16 matmuls since the precision was set (0 in fp32 mode).
+  double bf16_matmul_seconds() const;
 
   // Forward for B×T tokens (B, T within capacity). inp (B,T) token ids; targets
   // (B,T) or nullptr; weights (B,T) 0/1 loss weights or nullptr (= all 1).
@@ -209,7 +220,8 @@ class GptModel {
   // bf16 mode only.
   cpu::Precision precision_ = cpu::Precision::kFp32;
   std::unique_ptr<cpu::Bf16Matmul> bf16_matmul_;
-  AlignedBuffer<cpu::bf16> params_bf16_;  // (num_params) bf16 copy, refreshed each forward
+  AlignedBuffer<cpu::bf16> params_bf16_;  // (num_params) bf16 copy of params_
+  bool bf16_stale_ = true;  // params_ may have changed since params_bf16_ was made
 };
 
 }  // namespace weft::model

@@ -17,10 +17,10 @@ AdamWOptimizer::AdamWOptimizer(const model::ParamLayout& layout)
 }
 
 void AdamWOptimizer::step(float* params, const float* grads, const cpu::AdamWConfig& config,
-                          float grad_scale) {
+                          float grad_scale, cpu::bf16* params_bf16) {
   ++t_;
   cpu::adamw_update(params, m_.data(), v_.data(), grads, m_.size(), ranges_, config, t_,
-                    grad_scale);
+                    grad_scale, params_bf16);
 }
 
 }  // namespace weft::train

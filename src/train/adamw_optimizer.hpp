@@ -17,8 +17,10 @@ class AdamWOptimizer {
   explicit AdamWOptimizer(const model::ParamLayout& layout);
 
   // One update with learning rate `lr` (other hyperparameters from `config`);
-  // gradients are multiplied by grad_scale (the clip factor) on the fly.
-  void step(float* params, const float* grads, const cpu::AdamWConfig& config, float grad_scale);
+  // gradients are multiplied by grad_scale (the clip factor) on the fly. params_bf16
+  // (num_params) or nullptr: also written with the bf16 rounding of the new params.
+  void step(float* params, const float* grads, const cpu::AdamWConfig& config, float grad_scale,
+            cpu::bf16* params_bf16 = nullptr);
 
   std::int64_t steps_taken() const { return t_; }
   void set_steps_taken(std::int64_t t) { t_ = t; }  // resume from a checkpoint

@@ -187,6 +187,7 @@ RewardResult reward_rank(const RewardOptions& o, comm::Communicator* c) {
     model::LlmcModel init = model::llmc_load_model(o.init_from);
     std::copy(init.params.begin(), init.params.end(), rm.gpt().params());
   }
+  rm.gpt().set_precision(stage_precision(o.precision, o.zero));
   std::unique_ptr<parallel::DataParallel> dp =
       make_data_parallel(c, rm.gpt(), o.zero, o.bucket_mb, /*poison=*/false);
   std::unique_ptr<AdamWOptimizer> opt;

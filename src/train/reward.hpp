@@ -32,6 +32,7 @@ struct RewardOptions {
   std::uint64_t seed = 1337;       // order of the pairs per epoch
   int val_every = 0;               // 0: before and after training only
   int threads = 0;
+  std::string precision = "fp32";  // matmul operands: fp32 | bf16 (docs/precision.md)
   bool overwrite = false;
   bool quiet = false;
   // Data parallel, as `weft train`.

@@ -149,6 +149,7 @@ SftResult sft_rank(const SftOptions& o, comm::Communicator* c) {
 
   model::GptModel m(cfg, B, o.seq, /*training=*/true);
   std::copy(init.params.begin(), init.params.end(), m.params());
+  m.set_precision(stage_precision(o.precision, o.zero));
   init.params = {};
   std::unique_ptr<parallel::DataParallel> dp =
       make_data_parallel(c, m, o.zero, o.bucket_mb, /*poison=*/false);

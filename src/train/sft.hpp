@@ -31,6 +31,7 @@ struct SftOptions {
   std::uint64_t seed = 1337;        // order of the conversations and of the rows per epoch
   int val_every = 0;                // 0: validate before and after training only
   int threads = 0;
+  std::string precision = "fp32";   // matmul operands: fp32 | bf16 (docs/precision.md)
   bool overwrite = false;
   bool quiet = false;
   // Data parallel, as `weft train`.

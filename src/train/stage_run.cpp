@@ -52,4 +52,13 @@ std::size_t EpochOrder::at(std::size_t g) {
   return order_[g % n_];
 }
 
+cpu::Precision stage_precision(const std::string& name, int zero) {
+  const cpu::Precision p = cpu::parse_precision(name);
+  if (p == cpu::Precision::kBf16 && zero == 3)
+    throw config_error("--precision bf16 with --zero 3 is not supported yet (the bf16 copy is made "
+                       "before the units are gathered)",
+                       "use --zero 2 or --precision fp32");
+  return p;
+}
+
 }  // namespace weft::train

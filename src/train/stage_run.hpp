@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/tokenizer.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "model/gpt_config.hpp"
 
 namespace weft::train {
@@ -21,6 +22,10 @@ std::ofstream stage_open_metrics(const std::string& out, bool writer);
 // Throws a config error when the tokenizer's ids do not fit the model's vocabulary.
 void stage_check_tokenizer(const data::Tokenizer& tok, const model::GptConfig& cfg,
                            const std::string& tokenizer_name, const std::string& model_name);
+
+// --precision of a training stage: fp32 | bf16 (input error otherwise); bf16 with
+// ZeRO-3 is refused (the bf16 weight copy is made before the units are gathered).
+cpu::Precision stage_precision(const std::string& name, int zero);
 
 // Item g of an endless stream over n items: epoch g / n visits them in a permutation
 // seeded by (seed, epoch). Every rank computes the same order; g must not decrease.

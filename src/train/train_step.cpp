@@ -96,7 +96,10 @@ void TrainStep::apply_update(int step, StepStats& s, double* opt_s) {
     dp_->optimizer_step(c, clip);
   } else {
     WEFT_CHECK(optimizer_ != nullptr, "TrainStep without an optimizer");
-    optimizer_->step(model_.params(), model_.grads(), c, clip);
+    // bf16: the update also writes the model's bf16 weight copy (one pass, not two).
+    float* params = model_.params();
+    cpu::bf16* params_bf16 = model_.params_bf16_for_update();
+    optimizer_->step(params, model_.grads(), c, clip, params_bf16);
   }
 }
 

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <vector>
 
+#include "kernels/cpu/adamw.hpp"
 #include "kernels/cpu/bf16.hpp"
 #include "kernels/cpu/matmul_bf16.hpp"
 #include "kernels/cpu/reference/reference.hpp"
@@ -167,6 +169,70 @@ TEST(KernelBf16, ParsePrecision) {
   EXPECT_EQ(cpu::parse_precision("bf16"), cpu::Precision::kBf16);
   EXPECT_EQ(cpu::parse_precision("fp32"), cpu::Precision::kFp32);
   EXPECT_THROW(cpu::parse_precision("fp16"), Error);
+}
+
+// The fused bf16 copy of AdamW: params, m and v are bitwise those of the plain
+// update, and the copy is the scalar f32_to_bf16 of every new param (inside the
+// ranges), so bf16 training may skip its own rounding pass after the optimizer.
+TEST(KernelBf16, AdamWWritesTheBf16CopyOfItsUpdate) {
+  const std::size_t n = 70001;  // odd: a vector tail
+  std::mt19937 gen(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> p(n), m(n), v(n), g(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = nd(gen);
+    m[i] = 0.1f * nd(gen);
+    v[i] = std::fabs(0.01f * nd(gen));
+    g[i] = nd(gen);
+  }
+  const cpu::AdamWRange ranges[2] = {{0, 40000, true}, {40000, n - 40000, false}};
+  cpu::AdamWConfig c;
+  c.lr = 1e-2;
+  c.weight_decay = 0.1;
+  std::vector<float> p2 = p, m2 = m, v2 = v;
+  std::vector<cpu::bf16> copy(n, 0);
+  cpu::adamw_update(p.data(), m.data(), v.data(), g.data(), n, ranges, c, 3, 0.5f);
+  cpu::adamw_update(p2.data(), m2.data(), v2.data(), g.data(), n, ranges, c, 3, 0.5f, copy.data());
+  EXPECT_EQ(0, std::memcmp(p.data(), p2.data(), n * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), n * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), n * sizeof(float)));
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += copy[i] != cpu::f32_to_bf16(p[i]) ? 1 : 0;
+  EXPECT_EQ(bad, 0u);
+}
+
+// Row buckets (the decoder's setting): N rows run as a zero-padded bucket give the
+// same rows as the exact-N primitive, up to fp32 summation order (|Δ| ≤ K·2⁻²⁴·Σ|a||b|),
+// and rows of the padded output never leak into `out` beyond N (guard value kept).
+TEST(KernelBf16, RowBucketsGiveTheSameRows) {
+  if (!cpu::bf16_matmul_available()) GTEST_SKIP() << cpu::bf16_matmul_status();
+  const int C = 96, OC = 80;
+  std::mt19937 gen(9);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> w(static_cast<std::size_t>(OC) * C), bias(OC);
+  for (float& x : w) x = nd(gen);
+  for (float& x : bias) x = nd(gen);
+  std::vector<cpu::bf16> w16(w.size());
+  cpu::f32_to_bf16_array(w16.data(), w.data(), w.size());
+  cpu::Bf16Matmul exact, bucketed;
+  bucketed.set_row_buckets(true);
+  for (int N : {1, 3, 7, 33, 65, 130}) {
+    std::vector<float> inp(static_cast<std::size_t>(N) * C);
+    for (float& x : inp) x = nd(gen);
+    std::vector<float> a(static_cast<std::size_t>(N) * OC), b(a.size() + 1, 0.0f);
+    b.back() = 12345.0f;  // guard just past the N rows
+    exact.forward(a.data(), inp.data(), w16.data(), bias.data(), N, C, OC);
+    bucketed.forward(b.data(), inp.data(), w16.data(), bias.data(), N, C, OC);
+    EXPECT_EQ(b.back(), 12345.0f) << "N=" << N;
+    for (int n = 0; n < N; ++n)
+      for (int o = 0; o < OC; ++o) {
+        double mag = std::fabs(bias[o]);
+        for (int k = 0; k < C; ++k)
+          mag += std::fabs(double(inp[std::size_t(n) * C + k]) * w[std::size_t(o) * C + k]);
+        const std::size_t i = static_cast<std::size_t>(n) * OC + o;
+        ASSERT_NEAR(b[i], a[i], 2.0 * C * std::ldexp(1.0, -24) * mag) << "N=" << N;
+      }
+  }
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/shard_file.hpp"
@@ -66,10 +68,11 @@ TEST(PretrainBf16, D4TracksFp32Within2Percent) {
   o.peak_gflops = 1.0;  // skip the sgemm measurement
   o.quiet = true;
   o.overwrite = true;
-  o.out = (fs::path(::testing::TempDir()) / "weft_bf16_run_fp32").string();
+  const std::string tag = std::to_string(::getpid());
+  o.out = (fs::path(::testing::TempDir()) / ("weft_bf16_run_fp32_" + tag)).string();
   const auto fp32 = train::pretrain(o);
   o.precision = "bf16";
-  o.out = (fs::path(::testing::TempDir()) / "weft_bf16_run_bf16").string();
+  o.out = (fs::path(::testing::TempDir()) / ("weft_bf16_run_bf16_" + tag)).string();
   const auto bf16 = train::pretrain(o);
   ASSERT_EQ(fp32.losses.size(), 200u);
   ASSERT_EQ(bf16.losses.size(), 200u);
@@ -82,22 +85,48 @@ TEST(PretrainBf16, D4TracksFp32Within2Percent) {
   EXPECT_NEAR(b, a, 0.02 * a) << "final loss fp32 " << a << " vs bf16 " << b;
 }
 
+// Step losses of a run's metrics.jsonl (lines with a "loss").
+std::vector<double> run_losses(const fs::path& run) {
+  std::ifstream in(run / "metrics.jsonl");
+  std::vector<double> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (j.contains("loss")) out.push_back(j["loss"].get<double>());
+  }
+  return out;
+}
+
 // A CPU without native bf16 (simulated: oneDNN capped at plain AVX-512) trains in fp32
-// after one notice, exit status 0.
+// after one notice, exit status 0, with exactly the losses of an fp32 run.
 TEST(PretrainBf16, CliFallsBackToFp32WithANotice) {
-  const fs::path tmp = fs::path(::testing::TempDir());
-  const std::string log = (tmp / "weft_bf16_fallback.log").string();
-  const std::string cmd = "ONEDNN_MAX_CPU_ISA=AVX512_CORE " + std::string(WEFT_EXE) +
-                          " train --model d2 --vocab 64 --max-seq 32 --seq 16 --batch 2 --steps 2"
-                          " --peak-gflops 1 --quiet --overwrite --precision bf16 --data " +
-                          make_noisy_bigram_dir() + " --out " + (tmp / "weft_bf16_fb_run").string() +
-                          " >" + log + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text.str();
-  EXPECT_NE(text.str().find("training in fp32 instead"), std::string::npos) << text.str();
+  const fs::path tmp = fs::path(::testing::TempDir()) /
+                       ("weft_bf16_fallback_" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  const std::string data = make_noisy_bigram_dir();
+  auto run = [&](const std::string& env, const std::string& precision, const std::string& name) {
+    const std::string log = (tmp / (name + ".log")).string();
+    const std::string cmd = env + " " + std::string(WEFT_EXE) +
+                            " train --model d2 --vocab 64 --max-seq 32 --seq 16 --batch 2 --steps 3"
+                            " --peak-gflops 1 --quiet --overwrite --precision " + precision +
+                            " --data " + data + " --out " + (tmp / name).string() + " >" + log + " 2>&1";
+    const int status = std::system(cmd.c_str());
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text.str();
+    return text.str();
+  };
+  const std::string fell_back = run("ONEDNN_MAX_CPU_ISA=AVX512_CORE", "bf16", "fallback");
+  run("", "fp32", "fp32");
+  const std::size_t at = fell_back.find("training in fp32 instead");
+  EXPECT_NE(at, std::string::npos) << fell_back;
+  EXPECT_EQ(fell_back.find("fp32 instead", at + 24), std::string::npos) << "notice repeated";
+  const std::vector<double> a = run_losses(tmp / "fallback"), b = run_losses(tmp / "fp32");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a, b) << "the fallback run is not the fp32 run";
+  fs::remove_all(tmp);
 }
 
 TEST(PretrainBf16, UnknownPrecisionIsAnInputError) {
@@ -108,7 +137,7 @@ TEST(PretrainBf16, UnknownPrecisionIsAnInputError) {
   o.max_seq = 32;
   o.seq = 16;
   o.data = make_noisy_bigram_dir();
-  o.out = (fs::path(::testing::TempDir()) / "weft_bf16_bad").string();
+  o.out = (fs::path(::testing::TempDir()) / ("weft_bf16_bad_" + std::to_string(::getpid()))).string();
   o.overwrite = true;
   try {
     train::pretrain(o);

@@ -6,11 +6,14 @@
 // thread ranks equals one rank.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <random>
 #include <fstream>
 
 #include "core/error.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "data/chat_jsonl.hpp"
 #include "model/llmc_checkpoint.hpp"
 #include "model/param_layout.hpp"
@@ -220,6 +223,25 @@ TEST(Reward, DataParallelTwoThreadRanksEqualsOneRank) {
   const auto ha = model::reward_head_load(ref.out + "/reward_head.bin", ma.config.n_embd);
   const auto hb = model::reward_head_load(dp.out + "/reward_head.bin", ma.config.n_embd);
   for (int k = 0; k < ma.config.n_embd; ++k) EXPECT_NEAR(ha.w()[k], hb.w()[k], 1e-4) << k;
+}
+
+// --precision bf16 on the reward model: held-out loss and accuracy after training
+// track fp32 (loss within 5%: 2·B pairs of scores differ by rounding; accuracy within
+// one pair in ten), and the run really used bf16 (its step-0 loss differs).
+TEST(RewardBf16, TracksFp32) {
+  if (!cpu::bf16_matmul_available()) GTEST_SKIP() << cpu::bf16_matmul_status();
+  const fs::path dir = fresh_dir("weft_reward_bf16_" + std::to_string(::getpid()));
+  train::RewardOptions o = tiny_reward(dir, "fp32");
+  const train::RewardResult a = train::reward_train(o);
+  o.out = (dir / "bf16").string();
+  o.precision = "bf16";
+  const train::RewardResult b = train::reward_train(o);
+  ASSERT_EQ(a.losses.size(), b.losses.size());
+  EXPECT_NE(a.losses.back(), b.losses.back()) << "bf16 run is bitwise fp32: setting ignored?";
+  EXPECT_NEAR(b.val_loss_after, a.val_loss_after, 0.05 * a.val_loss_after);
+  EXPECT_NEAR(b.val_accuracy_after, a.val_accuracy_after, 0.1);
+  EXPECT_GE(b.val_accuracy_after, 0.85);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -5,11 +5,14 @@
 // equals one big batch (the loss is the exact weighted mean over micro-batches).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
+#include "kernels/cpu/matmul_bf16.hpp"
 #include "data/chat_jsonl.hpp"
 #include "data/sft_pack.hpp"
 #include "model/llmc_checkpoint.hpp"
@@ -179,6 +182,35 @@ TEST(Sft, WeightedStepIsTheExactMeanOverMicroBatches) {
   two.grad_accum = 2;
   const double a = train::sft(one).losses[0], b = train::sft(two).losses[0];
   EXPECT_NEAR(a, b, 1e-5 * a);
+}
+
+double sft_tail_mean(const std::vector<double>& v, std::size_t n) {
+  double s = 0.0;
+  for (std::size_t i = v.size() - n; i < v.size(); ++i) s += v[i];
+  return s / static_cast<double>(n);
+}
+
+// --precision bf16 on SFT: the same 60 steps track fp32 (mean of the last 10 step
+// losses and the held-out loss after within 2%), and really ran in bf16 (step 0 differs).
+TEST(SftBf16, TracksFp32Within2Percent) {
+  if (!cpu::bf16_matmul_available()) GTEST_SKIP() << cpu::bf16_matmul_status();
+  const SftFixture f = make_sft_fixture("weft_sft_bf16_" + std::to_string(::getpid()));
+  train::SftOptions o = tiny_sft(f, "fp32");
+  const train::SftResult a = train::sft(o);
+  o.out = (f.dir / "bf16").string();
+  o.precision = "bf16";
+  const train::SftResult b = train::sft(o);
+  ASSERT_EQ(a.losses.size(), b.losses.size());
+  EXPECT_NE(a.losses[0], b.losses[0]) << "bf16 run is bitwise fp32: setting ignored?";
+  EXPECT_NEAR(b.losses[0], a.losses[0], 0.01 * a.losses[0]);
+  const double ta = sft_tail_mean(a.losses, 10), tb = sft_tail_mean(b.losses, 10);
+  EXPECT_NEAR(tb, ta, 0.02 * ta) << "last-10 loss fp32 " << ta << " vs bf16 " << tb;
+  EXPECT_NEAR(b.val_after, a.val_after, 0.02 * a.val_after);
+  EXPECT_LT(b.val_after, b.val_before - 2.0);  // it learned
+  o.precision = "fp16";
+  o.out = (f.dir / "bad").string();
+  EXPECT_THROW(train::sft(o), Error);
+  fs::remove_all(f.dir);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #include "kernels/cpu/adamw.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -11,7 +13,7 @@ namespace weft::cpu {
 
 void adamw_update(float* params, float* m, float* v, const float* grads, std::size_t n,
                   std::span<const AdamWRange> ranges, const AdamWConfig& config, int64_t t,
-                  float grad_scale) {
+                  float grad_scale, bf16* params_bf16) {
   WEFT_CHECK(t >= 1, "AdamW step t=", t, " (must start at 1)");
   {
     // Ranges inside [0, n) and disjoint (sorted copy; few dozen entries).
@@ -39,29 +41,42 @@ void adamw_update(float* params, float* m, float* v, const float* grads, std::si
   const float eps = static_cast<float>(config.eps);
   const float decay_factor = static_cast<float>(1.0 - config.lr * config.weight_decay);
 
+  // Same loop twice (with and without the bf16 copy) so each stays branch-free.
+  auto update = [&](auto with_copy) {
 #pragma omp parallel
-  for (const AdamWRange& r : ranges) {
-    float* p = params + r.offset;
-    float* mr = m + r.offset;
-    float* vr = v + r.offset;
-    const float* g = grads + r.offset;
-    const float decay = r.decay ? decay_factor : 1.0f;
-    const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(r.count);
+    for (const AdamWRange& r : ranges) {
+      float* p = params + r.offset;
+      float* mr = m + r.offset;
+      float* vr = v + r.offset;
+      const float* g = grads + r.offset;
+      bf16* p16 = params_bf16 + (with_copy ? r.offset : 0);
+      const float decay = r.decay ? decay_factor : 1.0f;
+      const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(r.count);
 #pragma omp for simd schedule(static) nowait
-    for (std::ptrdiff_t i = 0; i < count; ++i) {
-      const float gi = g[i] * grad_scale;
-      const float pi = p[i] * decay;
-      // exp_avg.mul_(β1).add_(g, alpha=1-β1): PyTorch's vectorised add is an fma.
-      const float mi = std::fma(gi, one_minus_beta1, mr[i] * beta1);
-      // exp_avg_sq.mul_(β2).addcmul_(g, g, value=1-β2): fma((1-β2)·g, g, ·) as PyTorch's.
-      const float vi = std::fma(one_minus_beta2 * gi, gi, vr[i] * beta2);
-      const float denom = std::sqrt(vi) / bc2_sqrt + eps;
-      mr[i] = mi;
-      vr[i] = vi;
-      // param.addcdiv_(m, denom, value=-step_size) evaluates (value·m)/denom.
-      p[i] = pi + (neg_step_size * mi) / denom;
+      for (std::ptrdiff_t i = 0; i < count; ++i) {
+        const float gi = g[i] * grad_scale;
+        const float pi = p[i] * decay;
+        // exp_avg.mul_(β1).add_(g, alpha=1-β1): PyTorch's vectorised add is an fma.
+        const float mi = std::fma(gi, one_minus_beta1, mr[i] * beta1);
+        // exp_avg_sq.mul_(β2).addcmul_(g, g, value=1-β2): fma((1-β2)·g, g, ·) as PyTorch's.
+        const float vi = std::fma(one_minus_beta2 * gi, gi, vr[i] * beta2);
+        const float denom = std::sqrt(vi) / bc2_sqrt + eps;
+        mr[i] = mi;
+        vr[i] = vi;
+        // param.addcdiv_(m, denom, value=-step_size) evaluates (value·m)/denom.
+        const float pn = pi + (neg_step_size * mi) / denom;
+        p[i] = pn;
+        if constexpr (decltype(with_copy)::value) {  // as f32_to_bf16_array (bf16.cpp)
+          const std::uint32_t u = std::bit_cast<std::uint32_t>(pn);
+          const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+          const std::uint32_t nan = (u >> 16) | 0x40u;
+          p16[i] = static_cast<bf16>((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+        }
+      }
     }
-  }
+  };
+  if (params_bf16 != nullptr) update(std::true_type{});
+  else update(std::false_type{});
 }
 
 }  // namespace weft::cpu

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <span>
 
+#include "kernels/cpu/bf16.hpp"
+
 namespace weft::cpu {
 
 // Hyperparameters in double, as Python floats are: derived constants (1 - β1, lr·wd,
@@ -31,8 +33,10 @@ struct AdamWRange {
 // params, m, v (n) updated in place; grads (n) read, each element multiplied by grad_scale
 // first (the clip factor from grad_clip_scale, 1 for none); step t >= 1 (bias correction).
 // Only elements inside `ranges` are touched; ranges must not overlap (checked).
+// params_bf16 (n), when not nullptr, also receives f32_to_bf16 of each updated param:
+// bf16 training gets its weight copy from this pass instead of a second read of params.
 void adamw_update(float* params, float* m, float* v, const float* grads, std::size_t n,
                   std::span<const AdamWRange> ranges, const AdamWConfig& config, int64_t t,
-                  float grad_scale);
+                  float grad_scale, bf16* params_bf16 = nullptr);
 
 }  // namespace weft::cpu

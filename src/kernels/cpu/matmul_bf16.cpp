@@ -4,13 +4,17 @@
 // and bf16_matmul_available() says so.
 #include "kernels/cpu/matmul_bf16.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <tuple>
 #include <unordered_map>
 
 #include "core/aligned_buffer.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 #ifdef WEFT_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -25,6 +29,16 @@ Precision parse_precision(const std::string& name) {
 }
 
 const char* precision_name(Precision p) { return p == Precision::kBf16 ? "bf16" : "fp32"; }
+
+Precision precision_in_effect(Precision want, const char* what) {
+  if (want != Precision::kBf16 || bf16_matmul_available()) return want;
+  // Once per process: an RLHF run builds several models and would repeat it.
+  static std::once_flag noticed;
+  std::call_once(noticed, [&] {
+    log_warn("--precision bf16: ", bf16_matmul_status(), "; ", what, " in fp32 instead");
+  });
+  return Precision::kFp32;
+}
 
 #ifdef WEFT_HAVE_DNNL
 
@@ -73,8 +87,12 @@ struct Bf16Matmul::Impl {
   std::map<Key, dnnl::matmul> cache;
   AlignedBuffer<bf16> inp16;   // (N, C) bf16 copy of the layer input
   AlignedBuffer<bf16> dout16;  // (N, OC) bf16 copy of the output gradient
+  double seconds = 0.0;        // in forward/backward so far
+  bool row_buckets = false;
+  AlignedBuffer<float> out_pad;  // (bucket(N), OC) forward output when padded
 
-  static void ensure(AlignedBuffer<bf16>& buf, std::size_t n) {
+  template <typename T>
+  static void ensure(AlignedBuffer<T>& buf, std::size_t n) {
     if (buf.size() < n) buf.allocate(n, /*zero=*/false);
   }
 
@@ -126,17 +144,47 @@ Bf16Matmul::Bf16Matmul() {
 
 Bf16Matmul::~Bf16Matmul() = default;
 
+namespace {
+// Adds the wall time of its scope to *sum.
+struct ScopeSeconds {
+  double* sum;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  ~ScopeSeconds() {
+    *sum += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+};
+}  // namespace
+
+double Bf16Matmul::seconds() const { return impl_->seconds; }
+
 void Bf16Matmul::forward(float* out, const float* inp, const bf16* weight, const float* bias,
                          int N, int C, int OC) {
-  const std::size_t nc = static_cast<std::size_t>(N) * C;
-  Impl::ensure(impl_->inp16, nc);
+  ScopeSeconds timer{&impl_->seconds};
+  int M = N;  // rows the primitive runs
+  if (impl_->row_buckets) {
+    M = 1;
+    while (M < N && M < 64) M *= 2;
+    if (M < N) M = (N + 63) / 64 * 64;
+  }
+  const std::size_t nc = static_cast<std::size_t>(N) * C, mc = static_cast<std::size_t>(M) * C;
+  Impl::ensure(impl_->inp16, mc);
   f32_to_bf16_array(impl_->inp16.data(), inp, nc);
-  // out (N,OC) = inp (N,C) · W^T where W (OC,C) read as a transposed (C,OC).
-  impl_->run(out, impl_->inp16.data(), weight, bias, N, OC, C, false, true, false);
+  std::fill(impl_->inp16.data() + nc, impl_->inp16.data() + mc, bf16{0});
+  float* dst = out;
+  if (M > N) {
+    Impl::ensure(impl_->out_pad, static_cast<std::size_t>(M) * OC);
+    dst = impl_->out_pad.data();
+  }
+  // out (M,OC) = inp (M,C) · W^T where W (OC,C) read as a transposed (C,OC).
+  impl_->run(dst, impl_->inp16.data(), weight, bias, M, OC, C, false, true, false);
+  if (dst != out) std::copy(dst, dst + static_cast<std::size_t>(N) * OC, out);
 }
+
+void Bf16Matmul::set_row_buckets(bool on) { impl_->row_buckets = on; }
 
 void Bf16Matmul::backward(float* dinp, float* dweight, float* dbias, const float* dout,
                           const float* inp, const bf16* weight, int N, int C, int OC) {
+  ScopeSeconds timer{&impl_->seconds};
   const std::size_t no = static_cast<std::size_t>(N) * OC, nc = static_cast<std::size_t>(N) * C;
   Impl::ensure(impl_->dout16, no);
   Impl::ensure(impl_->inp16, nc);
@@ -161,6 +209,8 @@ Bf16Matmul::Bf16Matmul() {
                      "use --precision fp32");
 }
 Bf16Matmul::~Bf16Matmul() = default;
+double Bf16Matmul::seconds() const { return 0.0; }
+void Bf16Matmul::set_row_buckets(bool) {}
 void Bf16Matmul::forward(float*, const float*, const bf16*, const float*, int, int, int) {}
 void Bf16Matmul::backward(float*, float*, float*, const float*, const float*, const bf16*, int,
                           int, int) {}

@@ -23,6 +23,10 @@ const char* precision_name(Precision p);
 bool bf16_matmul_available();
 // A one-line description of why bf16 is (un)available, for the fallback notice.
 std::string bf16_matmul_status();
+// The precision to run in: `want`, or fp32 when bf16 is asked for and unavailable, in
+// which case one warning per process says so ("--precision bf16: <why>; <what> in fp32
+// instead"; `what` e.g. "training", "generating"). Any thread.
+Precision precision_in_effect(Precision want, const char* what);
 
 class Bf16Matmul {
  public:
@@ -30,6 +34,12 @@ class Bf16Matmul {
   ~Bf16Matmul();
   Bf16Matmul(const Bf16Matmul&) = delete;
   Bf16Matmul& operator=(const Bf16Matmul&) = delete;
+
+  // Callers whose row count changes from call to call (the inference decoder) set
+  // this: forward then runs M = N rounded up to a bucket (powers of two up to 64, then
+  // multiples of 64) on zero-padded rows, so a handful of primitives serve every N
+  // instead of one JIT-compiled primitive per distinct N. Results are the same rows.
+  void set_row_buckets(bool on);
 
   // out (N,OC) written = bf16(inp) · weightᵀ + bias; inp (N,C) fp32; weight (OC,C) bf16;
   // bias (OC) fp32 or nullptr.
@@ -40,6 +50,9 @@ class Bf16Matmul {
   // skipped when nullptr. dout (N,OC) fp32; inp (N,C) fp32; weight (OC,C) bf16.
   void backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                 const bf16* weight, int N, int C, int OC);
+
+  // Wall seconds spent in forward/backward so far (conversions and GEMMs), for profiles.
+  double seconds() const;
 
  private:
   struct Impl;
