@@ -217,6 +217,12 @@ HierCommunicator::~HierCommunicator() {
       log_error("hierarchical all-reduce left pending at shutdown failed: ", e.what());
     }
   }
+  // Whatever is left goes now, while its communicators exist; the callers' Requests
+  // then find their all-reduce done (stage 3) and touch nothing.
+  for (const auto& o : queue_->ops) {
+    o->reqs.clear();
+    o->stage = 3;
+  }
   queue_->ops.clear();
 }
 
