@@ -3,7 +3,8 @@
 // --grad-accum m (the baseline), then pp2 as 2 thread ranks × 1 OpenMP thread
 // with GPipe and 1F1B; per layout the median step ms and tokens/s over the steps
 // after the first, and the measured pipeline bubble (median over steps, mean over
-// ranks) next to the theory (pp-1)/(m+pp-1). Checks first: every layout's losses
+// ranks) next to the theory (pp-1)/(m+pp-1); then dp2·pp2 with ZeRO-1 (4 ranks), and
+// every rank's bytes per step on the dp and pp axes, counted vs the formula. Checks first: every layout's losses
 // equal the baseline's within 1e-3 (thread counts differ, so not bit-for-bit).
 // Usage: bench_pipeline [steps=6] [m=4]
 #include <algorithm>
@@ -35,11 +36,13 @@ double median(std::vector<double> v) {
 struct Row {
   std::string name;
   std::vector<double> losses, ms, bubble;
+  std::vector<train::CommCheck> comm;  // per rank: bytes per axis, measured and formula
 };
 
 Row run(const std::string& name, train::PretrainOptions o) {
   o.out = (fs::temp_directory_path() / ("weft_bench_pp_" + name)).string();
-  Row r{name, train::pretrain(o).losses, {}, {}};
+  train::PretrainResult res = train::pretrain(o);
+  Row r{name, res.losses, {}, {}, res.comm};
   std::ifstream in(fs::path(o.out) / "metrics.jsonl");
   std::string line;
   for (int i = 0; std::getline(in, line); ++i) {
@@ -91,6 +94,10 @@ int main(int argc, char** argv) {
     o.micro_batches = m;
     rows.push_back(run(std::string("pp2 ") + s + " (2 ranks x 1 thread)", o));
   }
+  o.dp = 2;  // and ZeRO-1 on a dp axis of 2 (4 ranks: the dp axis's bytes)
+  o.zero = 1;
+  o.schedule = "1f1b";
+  rows.push_back(run("dp2 pp2 1f1b ZeRO-1 (4 ranks x 1)", o));
   // Check: the same training in every layout.
   bool ok = true;
   for (const Row& r : rows)
@@ -114,5 +121,14 @@ int main(int argc, char** argv) {
       std::printf("%-34s %10.1f %10.0f %16.3f %8.3f\n", r.name.c_str(), ms,
                   step_tokens / (ms / 1e3), median(r.bubble), parallel::pipe_bubble_theory(2, m));
   }
+  // Bytes per step per rank and axis: counted by the axis communicators vs the formula
+  // (parallel/comm_volume.hpp; payload as passed to the collective, p2p sent + received).
+  std::printf("\n%-34s %5s %14s %14s %14s %14s %s\n", "layout", "rank", "dp measured", "dp formula",
+              "pp measured", "pp formula", "");
+  for (const Row& r : rows)
+    for (const train::CommCheck& c : r.comm)
+      std::printf("%-34s %5d %14.0f %14.0f %14.0f %14.0f %s\n", r.name.c_str(), c.rank,
+                  c.measured[0], c.formula[0], c.measured[2], c.formula[2],
+                  c.matches() ? "matches" : "DIFFERS");
   return 0;
 }

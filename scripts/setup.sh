@@ -41,6 +41,7 @@ packages=(
 
 if ((test_deps)); then
   packages+=(chromium)
+  packages+=(iproute2 procps)     # ip netns / tc / sysctl: the simulated multi-host cluster tests
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

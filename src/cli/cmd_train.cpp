@@ -77,6 +77,7 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--test-fault-rank", o->fault_rank, "")->group("");
   app.add_option("--test-fault-step", o->fault_step, "")->group("");
   app.add_flag("--test-poison", o->poison, "")->group("");
+  app.add_option("--test-adam-eps", o->adam_eps, "")->group("");  // tp rounding study (docs/parallel.md)
   app.add_option("--test-save-fail-bytes", o->save_fail_bytes, "")->group("");
   return [o, resume] {
     if (resume->count() > 0 && o->resume.empty()) o->resume = "latest";

@@ -54,9 +54,12 @@ Grid::Grid(comm::Communicator& world, const GridShape& shape) : world_(world), s
   coord_ = grid_coord_of(shape, world.rank());
   const int r = world.rank();
   // Same color = same group; key = the coordinate on the axis (its rank there).
-  tp_ = world.split(r / shape.tp, coord_.tp, "grid: tp axis");
-  dp_ = world.split(coord_.tp + shape.tp * coord_.pp, coord_.dp, "grid: dp axis");
-  pp_ = world.split(r % (shape.tp * shape.dp), coord_.pp, "grid: pp axis");
+  auto counted = [](std::unique_ptr<comm::Communicator> c) {
+    return c ? std::make_unique<comm::CountingCommunicator>(std::move(c)) : nullptr;
+  };
+  tp_ = counted(world.split(r / shape.tp, coord_.tp, "grid: tp axis"));
+  dp_ = counted(world.split(coord_.tp + shape.tp * coord_.pp, coord_.dp, "grid: dp axis"));
+  pp_ = counted(world.split(r % (shape.tp * shape.dp), coord_.pp, "grid: pp axis"));
   WEFT_CHECK(tp_ && dp_ && pp_);
   WEFT_CHECK(tp_->size() == shape.tp && dp_->size() == shape.dp && pp_->size() == shape.pp);
   WEFT_CHECK(tp_->rank() == coord_.tp && dp_->rank() == coord_.dp && pp_->rank() == coord_.pp);

@@ -17,6 +17,7 @@
 
 #include "model/gpt_config.hpp"
 #include "parallel/comm/communicator.hpp"
+#include "parallel/comm/counting_communicator.hpp"
 
 namespace weft::parallel {
 
@@ -52,12 +53,18 @@ class Grid {
   comm::Communicator& dp() { return *dp_; }
   comm::Communicator& tp() { return *tp_; }
   comm::Communicator& pp() { return *pp_; }
+  // Payload bytes each axis communicator was handed since the last call (then
+  // zeroed); a size-1 axis counts nothing. See counting_communicator.hpp.
+  struct AxisBytes {
+    comm::CommBytes dp, tp, pp;
+  };
+  AxisBytes take_bytes() { return {dp_->take_bytes(), tp_->take_bytes(), pp_->take_bytes()}; }
 
  private:
   comm::Communicator& world_;
   GridShape shape_;
   GridCoord coord_;
-  std::unique_ptr<comm::Communicator> dp_, tp_, pp_;
+  std::unique_ptr<comm::CountingCommunicator> dp_, tp_, pp_;  // each counts its bytes
 };
 
 }  // namespace weft::parallel

@@ -5,8 +5,8 @@
 // collective: every rank writes its own slice into a temporary directory, rank 0
 // writes checkpoint.json, renames the directory into place, then updates `latest`
 // and prunes to the newest K. Loading verifies everything first, assembles the
-// global tensors and re-slices them for the loading layout (any DP size / ZeRO
-// stage). Called by the thread that drives a rank; returned objects own their data.
+// global tensors and re-slices them for the loading layout (any dp × tp × pp grid,
+// any ZeRO stage). Called by the thread that drives a rank; returned objects own their data.
 #pragma once
 
 #include <cstdint>
@@ -34,22 +34,18 @@ inline constexpr int kCkptVersion = 1;
 
 // ---- what one rank holds (ckpt_shard.cpp) -----------------------------------
 
-// This rank's pieces of params / adam_m / adam_v under its layout: the whole model
-// on one rank or under ZeRO-0; the DP owner pieces (ZeRO ownership, tails on dp rank
-// 0) otherwise. Pointers into the model, optimizer or DataParallel (kept alive by the
-// caller). Tensor parallel (tp_comm size > 1, ZeRO-0): collective over the tp group,
-// which gathers the full tensors into `scratch`; world rank 0 writes them whole and
-// the other ranks write empty files (simple, not yet parallel I/O).
-// Pipeline stage (full_cfg given and m holds fewer layers): tensors keep their global
-// names and shapes, the stage's layers sit at their global offsets, wte/wpe are written
-// by the first stage and lnf by the last (tp > 1 inside a pipeline is not supported).
-struct CkptScratch {
-  std::vector<float> params, m, v;  // (num_params at tp = 1) each, tp > 1 only
-};
-std::vector<CkptTensor> ckpt_rank_tensors(model::GptModel& m, AdamWOptimizer* opt,
-                                          parallel::DataParallel* dp, comm::Communicator* tp_comm,
-                                          int rank, CkptScratch& scratch,
-                                          const model::GptConfig* full_cfg = nullptr);
+// This rank's pieces of params / adam_m / adam_v under its layout, named by their
+// GLOBAL tensors (full model, tp = 1) and element ranges (train/ckpt_map.hpp): the
+// whole model on one rank; the DP owner pieces (ZeRO ownership, tails on dp rank 0)
+// under data parallelism, whatever the ZeRO stage; of a tensor-parallel shard, the
+// split tensors' slices, replicated tensors from tp rank 0 only; of a pipeline stage,
+// its layers at their global offsets, wte/wpe from the first stage, lnf from the
+// last. So every element is written once, by its owner, with no gather. Pointers
+// into the model, optimizer or DataParallel (kept alive by the caller). Not collective.
+// full_cfg: the whole model's config (m.config() unless m is a pipeline stage).
+std::vector<CkptTensor> ckpt_rank_tensors(const model::GptModel& m, AdamWOptimizer* opt,
+                                          parallel::DataParallel* dp,
+                                          const model::GptConfig& full_cfg);
 // AdamW step count of whichever object holds the optimizer.
 std::int64_t ckpt_adam_steps(const AdamWOptimizer* opt, const parallel::DataParallel* dp);
 
@@ -93,15 +89,11 @@ struct CkptFullState {
 // Assembles params (and the AdamW moments when `optimizer`) from every rank file;
 // each tensor must be covered exactly once (else kInput naming tensor and range).
 CkptFullState ckpt_assemble(const Checkpoint& ck, const model::ParamLayout& layout, bool optimizer);
-// Puts the full moments into this rank's optimizer state (opt, or dp's ZeRO shard);
-// with tp.size > 1 the moments are first sliced to the tp shard (ZeRO-0 only).
-void ckpt_restore_optimizer(const CkptFullState& s, AdamWOptimizer* opt, parallel::DataParallel* dp,
-                            model::TpShard tp, const model::GptConfig& config);
-
-// Pipeline stage: the stage's slice of the full moments (stage_params_from_full), so
-// that ckpt_restore_optimizer can put them into the stage's optimizer (tp = 1).
-CkptFullState ckpt_stage_moments(const CkptFullState& s, const model::GptModel& stage,
-                                 const model::GptConfig& full);
+// Puts the global moments into this rank's optimizer state (opt, or dp's ZeRO
+// shard), sliced for m's pipeline stage and tp shard (full: the whole model's config).
+void ckpt_restore_optimizer(const CkptFullState& s, const model::GptModel& m,
+                            const model::GptConfig& full, AdamWOptimizer* opt,
+                            parallel::DataParallel* dp);
 
 // checkpoint.json helpers shared by save and load.
 std::string ckpt_json_checksum(nlohmann::json meta);  // SHA-256 of meta minus "json_sha256"

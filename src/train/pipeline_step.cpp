@@ -8,6 +8,7 @@
 #include "core/timer.hpp"
 #include "kernels/cpu/grad_norm.hpp"
 #include "parallel/data_parallel.hpp"
+#include "train/nan_check.hpp"
 
 namespace weft::train {
 namespace {
@@ -88,7 +89,7 @@ StepStats PipelineStep::run(int step, const BatchSource& next_batch) {
   double opt = 0.0, fwd = 0.0, bwd = 0.0, comm_s = 0.0;
   {
     ScopedTimer t(&opt);
-    model_.zero_grad();
+    if (dp_) dp_->zero_grads(); else model_.zero_grad();  // ZeRO-2: own pieces only
   }
   // Every rank reads the step's micro-batches (the data stays in lockstep); the first
   // stage uses the tokens, the last the targets.
@@ -132,6 +133,7 @@ StepStats PipelineStep::run(int step, const BatchSource& next_batch) {
   }
   {
     ScopedTimer t(&opt);
+    if (grad_hook_) grad_hook_(step, model_.grads());
     double sq = grad_sum_squares_ ? grad_sum_squares_()
                 : dp_             ? dp_->grad_sum_squares()
                                   : cpu::grad_sum_squares(model_.grads(), model_.num_params());
@@ -141,8 +143,17 @@ StepStats PipelineStep::run(int step, const BatchSource& next_batch) {
                      str("step ", step + 1, " grad norm over stages"));
     }
     s.grad_norm = std::sqrt(sq);
-    const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
     s.lr = schedule_.at(step);
+    // Every rank takes the same branch: the flag is reduced over the whole grid.
+    s.nonfinite = nonfinite_grid_check(model_, dp_, s.loss, s.grad_norm, world_, step);
+    if (!s.nonfinite.empty() && !skip_nonfinite_)
+      throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": ", s.nonfinite, " (--on-nan stop)"),
+                  "lower --lr, check the data, resume from the last checkpoint, or pass --on-nan skip");
+    s.skipped = !s.nonfinite.empty();
+  }
+  if (!s.skipped) {
+    ScopedTimer t(&opt);
+    const float clip = cpu::grad_clip_scale(s.grad_norm, grad_clip_);
     cpu::AdamWConfig c = adam_;
     c.lr = s.lr;
     if (dp_ && dp_->zero() >= 1) {

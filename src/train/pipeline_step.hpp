@@ -3,7 +3,7 @@
 // the stage model through the schedule (GPipe or 1F1B; forward/backward callbacks),
 // sums the tied embedding's gradient between the first and last stage, then the
 // global grad norm, clipping and AdamW as TrainStep does. With a DataParallel
-// attached the stage's gradients are also reduced over the dp axis (ZeRO 0/1).
+// attached the stage's gradients are also reduced over the dp axis (ZeRO 0/1/2).
 // Equal to one rank with grad_accum = m on the same global batch.
 // Holds references to the model, optimizer and communicators (caller-owned). One
 // rank thread drives it.
@@ -47,6 +47,12 @@ class PipelineStep {
   void set_tracer(parallel::Tracer* tracer);
   // The stage's Σ g² when tp > 1 (tensor_parallel.hpp); empty: DP's or the plain sum.
   void set_grad_sum_squares(std::function<double()> fn) { grad_sum_squares_ = std::move(fn); }
+  // --on-nan: a non-finite loss or gradient on ANY rank (a world all-reduce of a
+  // flag) skips the update on every stage (true) or throws on every rank (false,
+  // default); StepStats::nonfinite names the first tensor (train/nan_check.hpp).
+  void set_skip_nonfinite(bool skip) { skip_nonfinite_ = skip; }
+  // Test hook: called with (step, grads) once the stage's gradients are final.
+  void set_grad_hook(std::function<void(int, float*)> hook) { grad_hook_ = std::move(hook); }
   // Step `step` (0-based); next_batch is called m times (micro-batch order) on every rank.
   StepStats run(int step, const BatchSource& next_batch);
   // Timing of the last step's schedule on this stage (bubble = 1 - compute / wall).
@@ -62,6 +68,8 @@ class PipelineStep {
   parallel::DataParallel* dp_ = nullptr;
   parallel::Tracer* tracer_ = nullptr;
   std::function<double()> grad_sum_squares_;
+  std::function<void(int, float*)> grad_hook_;
+  bool skip_nonfinite_ = false;
   cpu::AdamWConfig adam_;
   LrSchedule schedule_;
   float grad_clip_;

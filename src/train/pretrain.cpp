@@ -25,7 +25,9 @@
 #include "parallel/data_parallel.hpp"
 #include "train/adamw_optimizer.hpp"
 #include "train/checkpoint.hpp"
+#include "train/comm_report.hpp"
 #include "train/convert.hpp"
+#include "train/grid_eval.hpp"
 #include "train/peak_flops.hpp"
 #include "train/pipeline_setup.hpp"
 #include "train/pretrain_gpu.hpp"
@@ -65,8 +67,9 @@ void check_options(const PretrainOptions& o) {
   need(o.on_nan == "stop" || o.on_nan == "skip", str("--on-nan '", o.on_nan, "': expected stop or skip"));
   need(o.dp >= 0 && o.tp >= 1 && o.pp >= 1,
        str("--dp ", o.dp, " --tp ", o.tp, " --pp ", o.pp, ": --tp/--pp must be >= 1, --dp >= 0 (0 = the rest)"));
-  need(o.tp == 1 || o.zero == 0,
-       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO >= 1 with tensor parallelism is not supported yet; use --zero 0"));
+  need(o.tp == 1 || o.zero <= 2,
+       str("--zero ", o.zero, " with --tp ", o.tp, ": ZeRO-3 with tensor parallelism is not supported "
+           "yet; use --zero 0, 1 or 2"));
   need(o.device == "cpu" || o.device == "cuda",
        str("--device '", o.device, "': expected cpu or cuda"));
   need(o.device == "cpu" || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
@@ -77,14 +80,6 @@ void check_options(const PretrainOptions& o) {
   need(!(o.precision == "bf16" && o.zero == 3),
        "--precision bf16 with --zero 3 is not supported yet (the bf16 copy is made before the "
        "units are gathered); use --zero 2 or --precision fp32");
-  // PipelineStep stops on a non-finite loss; it cannot skip an update yet.
-  need(o.pp == 1 || o.on_nan == "stop",
-       str("--pp ", o.pp, ": --on-nan skip is not supported with pipeline parallelism yet; "
-           "use --on-nan stop or --pp 1"));
-  need(o.pp == 1 || o.tp == 1 || (o.save_every == 0 && o.resume.empty() && o.stop_after == 0),
-       str("--tp ", o.tp, " --pp ", o.pp, ": checkpoints (--save-every, --resume, --stop-after) "
-           "are not supported with tensor and pipeline parallelism together yet; use --tp 1 or "
-           "--pp 1"));
 }
 
 // What every rank must agree on: model, optimisation settings, layout and the
@@ -93,7 +88,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                              const std::vector<std::string>& shards, int world) {
   std::string text = str(cfg.describe(), "|B=", o.batch, "|T=", o.seq, "|steps=", o.steps,
                          "|accum=", o.grad_accum, "|lr=", o.lr, "|warmup=", o.warmup,
-                         "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|clip=", o.grad_clip,
+                         "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|eps=", o.adam_eps, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
                          "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches,
@@ -112,26 +107,21 @@ void inject_fault(const PretrainOptions& o, int rank, int step) {
   if (o.fault == "kill") std::raise(SIGKILL);
   if (o.fault == "stall")
     std::this_thread::sleep_for(std::chrono::duration<double>(4 * o.comm_timeout_s + 1));
+  // A pause shorter than the timeout: lets a drill cut the network at a known step.
+  if (o.fault == "pause")
+    std::this_thread::sleep_for(std::chrono::duration<double>(0.5 * o.comm_timeout_s));
   if (o.fault == "throw") throw Error(ErrorKind::kRuntime, str("test fault at step ", step + 1));
 }
 
-// Greedy continuation of `prompt` by n tokens, one full forward per token (no KV
-// cache: a few tokens only). Uses the model's activations.
-std::vector<int> sample_greedy(model::GptModel& m, int prompt, int n) {
-  const model::GptConfig& c = m.config();
-  std::vector<std::int32_t> tokens{prompt};
-  const int window = m.max_seq();
-  for (int i = 0; i < n; ++i) {
-    const int t0 = std::max(0, static_cast<int>(tokens.size()) - window);
-    const int T = static_cast<int>(tokens.size()) - t0;
-    m.forward(tokens.data() + t0, nullptr, nullptr, 1, T);
-    const float* row = m.logits() + static_cast<std::size_t>(T - 1) * c.padded_vocab;
-    int best = 0;
-    for (int v = 1; v < c.vocab; ++v)
-      if (row[v] > row[best]) best = v;
-    tokens.push_back(best);
-  }
-  return {tokens.begin() + 1, tokens.end()};
+// --test-fault nan under --pp: a NaN in one rank's gradient (--test-fault-rank), at
+// the first element of fcw in the stage's first layer, so only that stage sees it.
+std::function<void(int, float*)> nan_fault_hook(const PretrainOptions& o, model::GptModel& m,
+                                                int rank) {
+  return [&o, &m, rank](int step, float* g) {
+    if (step + 1 != o.fault_step || rank != o.fault_rank) return;
+    log_warn("test fault: NaN gradient at step ", step + 1, " (fcw, stage layer 0)");
+    g[m.layout()[model::ParamId::kFcw].offset] = std::numeric_limits<float>::quiet_NaN();
+  };
 }
 
 // Mean validation loss; under DP each rank evaluates its rows of each global batch
@@ -252,6 +242,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   cpu::AdamWConfig adam;
   adam.lr = o.lr;
   adam.weight_decay = o.weight_decay;
+  adam.eps = o.adam_eps;
   const LrSchedule schedule{o.lr, o.warmup, o.steps, o.min_lr_frac};
   std::unique_ptr<TrainStep> trainer;
   std::unique_ptr<PipelineStep> pipe;
@@ -273,25 +264,25 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     pipe = make_pipeline_step(o, m, opt.get(), adam, schedule, B, layout->grid().pp(), *c);
     pipe->set_data_parallel(dp);
     pipe->set_grad_sum_squares(layout->grad_sum_squares());
+    pipe->set_skip_nonfinite(o.on_nan == "skip");
+    if (o.fault == "nan") pipe->set_grad_hook(nan_fault_hook(o, m, rank));
     if (!o.trace.empty()) {
       tracer = std::make_unique<parallel::Tracer>(rank);
       pipe->set_tracer(tracer.get());
     }
   }
   const int accum = shape.pp > 1 ? pipeline_micro_batches(o) : o.grad_accum;
+  std::unique_ptr<CommReport> comm_bytes;  // measured bytes per axis vs the formula
+  if (layout) comm_bytes = make_comm_report(layout->grid(), cfg, m.config().n_layer, B, o.seq, accum, o.zero);
   int start_step = 0;
   PretrainOptions ck_o = o;  // checkpoint.json records the pipeline's micro-batches
   ck_o.grad_accum = accum;
   if (ck) {
-    if (pipe)  // the stage's slice of the full moments
-      ckpt_restore_optimizer(ckpt_stage_moments(resumed, m, cfg), opt.get(), dp, m.tp(), m.config());
-    else
-      ckpt_restore_optimizer(resumed, opt.get(), dp, m.tp(), cfg);
+    ckpt_restore_optimizer(resumed, m, cfg, opt.get(), dp);  // sliced for stage and tp shard
     resumed.m = {};
     resumed.v = {};
     start_step = static_cast<int>(pretrain_ckpt_apply(*ck, ck_o, rank, reader));
   }
-  CkptScratch tp_full;  // tp > 1: the gathered tensors of a checkpoint
   CkptSaveOptions save_opts;
   save_opts.run_dir = o.out;
   save_opts.keep = o.keep;
@@ -340,10 +331,9 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       std::copy(gx.data() + slice, gx.data() + slice + local, x);
       std::copy(gy.data() + slice, gy.data() + slice + local, y);
     };
+    if (comm_bytes) comm_bytes->begin_step();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
-    if (pipe && !std::isfinite(s.loss))
-      throw Error(ErrorKind::kRuntime, str("step ", step + 1, ": loss is ", s.loss),
-                  "lower --lr or check the data");
+    if (comm_bytes) comm_bytes->end_step();
     if (s.skipped && writer)
       log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
     result.losses.push_back(s.loss);
@@ -355,6 +345,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (comm_bytes) j["comm_bytes"] = comm_bytes->json();
     if (pipe) {
       bubbles.push_back(mean_bubble(*pipe, *c, step));
       j["bubble"] = bubbles.back();
@@ -366,14 +357,22 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const bool last = step + 1 == o.steps;
     if (val_reader && ((step + 1) % o.val_every == 0 || last)) {
       const double vl =
-          evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
+          shape.pp > 1  // the batches flow through the stages; the last one has the loss
+              ? grid_evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(),
+                              layout->grid())
+              : evaluate(m, *val_reader, o.val_batches, B, o.seq, row0, gx.data(), gy.data(), dp_comm);
       result.val_losses.push_back(vl);
       j["val_loss"] = vl;
       if (!quiet) std::printf("val    %6d | val_loss %.6f\n", step + 1, vl);
     }
-    // Greedy samples read whole logit rows: not under tensor parallelism (yet).
-    if (o.sample_every > 0 && shape.tp == 1 && ((step + 1) % o.sample_every == 0 || last)) {
-      const std::vector<int> toks = sample_greedy(m, prompt, std::min(o.sample_tokens, o.seq - 1));
+    if (o.sample_every > 0 && ((step + 1) % o.sample_every == 0 || last)) {
+      const int n = std::min(o.sample_tokens, o.seq - 1);
+      // tp: the argmax over the vocabulary shards; pp: the whole model on rank 0.
+      const std::vector<int> toks =
+          shape.pp > 1   ? pipeline_sample_greedy(m, cfg, *layout, prompt, n)
+          : shape.tp > 1 ? grid_sample_greedy(m, prompt, n, layout->grid())
+                         : sample_greedy(m, prompt, n);
+      result.samples.push_back(toks);
       std::string text;
       for (int t : toks) text += " " + std::to_string(t);
       if (!quiet) std::printf("sample %6d | greedy from %d:%s\n", step + 1, prompt, text.c_str());
@@ -387,16 +386,12 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     // Checkpoint: every --save-every steps, at the end, at --stop-after, on a signal.
     const int sig = StopSignals::received(c, step);
     const bool stop = sig != 0 || step + 1 == o.stop_after;
-    // Pipeline stages write their layers at global offsets; tp > 1 with pp > 1 cannot
-    // save yet (refused at start; a signal just stops).
-    const bool can_save = !(pipe && shape.tp > 1);
-    if (can_save && (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last)))) {
+    if (stop || (o.save_every > 0 && ((step + 1) % o.save_every == 0 || last))) {
       result.last_checkpoint =
           ckpt_save(save_opts, step + 1,
                     pretrain_ckpt_meta(ck_o, cfg, shape.dp, shape.tp, step + 1,
                                        ckpt_adam_steps(opt.get(), dp), reader, shape.pp),
-                    ckpt_rank_tensors(m, opt.get(), dp, layout ? &layout->grid().tp() : nullptr, rank,
-                                      tp_full, &cfg),
+                    ckpt_rank_tensors(m, opt.get(), dp, cfg),
                     c);
       if (writer) log_info("train: checkpoint ", result.last_checkpoint);
     }
@@ -409,6 +404,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       break;
     }
   }
+  if (comm_bytes) result.comm = comm_bytes->finish(*c, o.quiet);
   if (dp) dp->gather_all_params();  // ZeRO-3: the whole model for the file
   std::vector<float> full;  // tp > 1: the gathered tp = 1 parameters
   if (layout && shape.tp > 1) layout->gather_full(m, full);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "train/comm_report.hpp"
+
 namespace weft::train {
 
 struct PretrainOptions {
@@ -30,6 +32,7 @@ struct PretrainOptions {
   int warmup = 0;
   double min_lr_frac = 0.1;
   double weight_decay = 0.0;    // on 2-D weights only
+  double adam_eps = 1e-8;       // AdamW's eps (hidden --test-adam-eps)
   float grad_clip = 1.0f;
   std::uint64_t seed = 1337;
   int val_every = 0;            // 0 = never (besides the end when > 0)
@@ -66,7 +69,8 @@ struct PretrainOptions {
   std::string resume;           // "" = fresh run; "latest" = RUN_DIR's latest; else a path
   int stop_after = 0;           // > 0: save and stop after this step (as SIGTERM would)
   std::string on_nan = "stop";  // non-finite loss/gradient: "stop" (error) or "skip" the update
-  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw"; "nan":
+  // Hidden test hooks: rank fault_rank does fault ("kill", "stall", "throw", "pause":
+  // sleeps half the comm timeout; "nan":
   // every rank, a NaN summed gradient in fcw layer 1) at step fault_step (1-based); poison fills
   // released ZeRO memory with NaN; save_fail_bytes >= 0 makes rank files fail as on
   // a full disk after that many bytes.
@@ -84,6 +88,8 @@ struct PretrainResult {
   double peak_gflops = 0.0;
   std::string last_checkpoint;     // directory of the last checkpoint saved, if any
   int stop_signal = 0;             // SIGINT/SIGTERM that stopped the run early, else 0
+  std::vector<CommCheck> comm;     // grid runs: every rank's bytes per axis vs formula
+  std::vector<std::vector<int>> samples;  // greedy samples (--sample-every), in order
 };
 
 PretrainResult pretrain(const PretrainOptions& options);

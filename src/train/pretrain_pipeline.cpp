@@ -25,12 +25,10 @@ void check_pipeline_options(const PretrainOptions& o) {
     throw config_error(str("--micro-batches ", o.micro_batches, " and --grad-accum ", o.grad_accum,
                            " disagree: with --pp the micro-batches are the accumulation"),
                        "give one of them");
-  if (o.val_every > 0 || o.sample_every > 0)
-    throw config_error("--val-every/--sample-every are not supported with --pp yet",
-                       "validate the saved model.bin with --pp 1");
-  if (o.zero > 1)
+  if (o.zero > 2)
     throw config_error(str("--zero ", o.zero, " with --pp ", o.pp,
-                           ": pipeline runs support ZeRO 0 and 1 (as DeepSpeed's pipeline)"));
+                           ": pipeline runs support ZeRO 0, 1 and 2 (ZeRO-3 would gather every "
+                           "stage's parameters per micro-batch); use --zero 2 or less"));
 }
 
 int pipeline_micro_batches(const PretrainOptions& o) {

@@ -5,6 +5,7 @@
 #include "model/param_layout.hpp"
 #include "parallel/grid_topology.hpp"
 #include "parallel/tp_shard.hpp"
+#include "parallel/tp_zero_norm.hpp"
 
 namespace weft::train {
 
@@ -49,6 +50,8 @@ void RankLayout::attach(model::GptModel& model, const parallel::DataParallelOpti
 
 std::function<double()> RankLayout::grad_sum_squares() {
   if (grid_->shape().tp == 1) return {};
+  if (dp_ && dp_->zero() >= 1)  // the summed gradient lives in the dp shards
+    return [this] { return parallel::tp_zero_grad_sum_squares(*dp_, *model_, grid_->tp()); };
   return [this] { return tp_->grad_sum_squares(); };
 }
 

@@ -35,6 +35,13 @@ double rel(double a, double b) {
   return std::abs(a - b) / std::max(std::abs(b), 1e-30);
 }
 
+// metrics.jsonl writes a non-finite value (the norm of a step --on-nan skip left
+// out) as null: two nulls agree, one null differs.
+double rel(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_null() || b.is_null()) return a.is_null() && b.is_null() ? 0.0 : INFINITY;
+  return rel(a.get<double>(), b.get<double>());
+}
+
 }  // namespace
 
 // 40k tokens over a 512-token vocabulary: a 97-token pattern with 30 % noise, so

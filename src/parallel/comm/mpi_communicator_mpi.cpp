@@ -84,7 +84,8 @@ class MpiRequest final : public RequestImpl {
       msg += comm_.diagnose_collective(static_cast<std::uint64_t>(seq_));
     } else {
       msg += str(format_ranks(comm_, std::vector<int>{peer_}), " posted no matching ",
-                 is_recv_ ? "send" : "receive");
+                 is_recv_ ? "send" : "receive",
+                 comm_.shared().hosts_of(comm_, std::vector<int>{peer_}));
     }
     comm_.shared().fail(msg);
     throw timeout_error(msg, kTimeoutHint);

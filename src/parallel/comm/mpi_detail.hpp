@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,8 +63,12 @@ struct MpiShared {
   std::string failure;                 // first failure, for later calls
   std::vector<MpiCommunicator*> live;  // communicators answering status queries
   std::uint64_t next_nonce = 1;
+  std::vector<std::string> hosts;  // host of each world rank (set once, before any comm use)
 
   void fail(const std::string& reason);
+  // "; rank 1 runs on host node1" for the given ranks of `comm`, or "" when every
+  // world rank shares one host (mpi_hosts_mpi.cpp).
+  std::string hosts_of(const Communicator& comm, std::span<const int> ranks) const;
   // Answers pending status queries on every live communicator. Any thread.
   void service_all();
 };
@@ -78,6 +83,8 @@ MPI_Op mpi_op(ReduceOp op);
 std::unique_ptr<MpiPhases> ordered_reduce(MpiCommunicator& c, const void* send, void* recv,
                                           std::size_t count, DType dtype, ReduceOp op,
                                           bool reduce_scatter, int tag);
+// Every rank's MPI_Get_processor_name, gathered with a deadline (mpi_hosts_mpi.cpp).
+std::vector<std::string> gather_hosts(MPI_Comm comm, std::chrono::milliseconds timeout);
 // Duplicates `comm` without blocking past the timeout (MPI_Comm_idup + polling).
 MPI_Comm dup_with_deadline(MPI_Comm comm, std::chrono::milliseconds timeout, std::string_view what);
 

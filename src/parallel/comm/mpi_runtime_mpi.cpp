@@ -98,6 +98,7 @@ bool MpiRuntime::thread_multiple() const {
 
 std::unique_ptr<Communicator> MpiRuntime::world(Options options) {
   MPI_Comm dup = detail::dup_with_deadline(MPI_COMM_WORLD, options.timeout, "world communicator");
+  if (shared_->hosts.empty()) shared_->hosts = detail::gather_hosts(dup, options.timeout);
   return std::make_unique<detail::MpiCommunicator>(shared_, dup, options);
 }
 

@@ -102,7 +102,7 @@ std::string MpiCommunicator::diagnose_collective(std::uint64_t seq) {
   if (missing.empty())
     return "every rank has arrived, yet MPI did not complete it (network or MPI fault?)";
   return str(format_ranks(*this, missing), missing.size() == 1 ? " has" : " have", " not arrived",
-             details);
+             details, shared_->hosts_of(*this, missing));
 }
 
 }  // namespace weft::comm::detail
