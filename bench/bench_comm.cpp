@@ -22,8 +22,11 @@ void print_rows(const char* backend, int ranks, const std::vector<weft::comm::Co
   for (const auto& r : rows)
     std::printf("%12zu %7d %12.2f %12.3f %12.3f %12.3f\n", r.bytes, r.reps, r.median_us,
                 r.algbw_gbps, r.busbw_gbps, r.memcpy_gbps);
-  const auto fit = weft::comm::fit_all_reduce(rows);
-  std::printf("fit: alpha_us=%.2f busbw_GBps=%.3f\n", fit.alpha_us, fit.busbw_gbps);
+  const auto fit = weft::comm::fit_alpha_beta(rows);
+  std::printf("ring-model fit: alpha_us=%.2f beta_GBps=%.3f (rel rms %.2f; weft bench comm "
+              "fits every collective per host class)\n",
+              fit.alpha_s * 1e6, fit.beta_s_per_byte > 0 ? 1e-9 / fit.beta_s_per_byte : 0.0,
+              fit.rel_rms);
 }
 
 }  // namespace

@@ -49,6 +49,11 @@ std::function<int()> setup_train(CLI::App& app) {
                  "ZeRO-2/3 memory given back to the OS: none|grads|all (all: also ZeRO-3's "
                  "released parameters; page faults make it slow)")
       ->capture_default_str();
+  app.add_option("--allreduce", o->allreduce,
+                 "dp gradient all-reduce: flat | hier (in node, across nodes, in node) | auto "
+                 "(hier when the dp ranks span nodes, several per node)")
+      ->check(CLI::IsMember({"flat", "hier", "auto"}))
+      ->capture_default_str();
   app.add_option("--dp", o->dp, "data-parallel ranks (0 = world / (tp·pp))")->capture_default_str();
   app.add_option("--tp", o->tp, "tensor-parallel ranks (Megatron-style; divides heads and padded vocab)")
       ->capture_default_str();

@@ -93,7 +93,8 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|minlr=", o.min_lr_frac, "|wd=", o.weight_decay, "|eps=", o.adam_eps, "|clip=", o.grad_clip,
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
-                         "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches);
+                         "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches,
+                         "|allreduce=", o.allreduce);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -204,7 +205,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
   model::GptModel m(cfg, B, o.seq, /*training=*/true, model::TpShard{coord.tp, shape.tp}, stage);
   // Grid communicators, DP and TP hooks (declared after the model: released first).
   std::unique_ptr<RankLayout> layout;
-  if (c != nullptr) layout = std::make_unique<RankLayout>(*c, shape);
+  if (c != nullptr)
+    layout = std::make_unique<RankLayout>(*c, shape, parallel::parse_allreduce_mode(o.allreduce));
   comm::Communicator* dp_comm = layout ? &layout->grid().dp() : nullptr;
   if (m.set_precision(precision) == cpu::Precision::kBf16)
     log_info("train: bf16 matmuls (fp32 master weights, AdamW state, norms and loss)");

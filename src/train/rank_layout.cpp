@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "model/param_layout.hpp"
+#include "parallel/grid_topology.hpp"
 #include "parallel/tp_shard.hpp"
 #include "parallel/tp_zero_norm.hpp"
 
@@ -14,8 +15,12 @@ parallel::GridShape resolve_grid(int dp, int tp, int pp, int world) {
   return s;
 }
 
-RankLayout::RankLayout(comm::Communicator& world, const parallel::GridShape& shape) {
+RankLayout::RankLayout(comm::Communicator& world, const parallel::GridShape& shape,
+                       parallel::AllReduceMode allreduce) {
   grid_ = std::make_unique<parallel::Grid>(world, shape);
+  topo_ = parallel::topology_discover(world);
+  parallel::grid_topology_report(shape, topo_, world.rank());
+  hier_ = parallel::make_dp_hier(grid_->dp(), topo_, allreduce);
 }
 
 RankLayout::~RankLayout() {
@@ -38,7 +43,7 @@ void RankLayout::init_params(model::GptModel& model, const float* full, std::uin
 void RankLayout::attach(model::GptModel& model, const parallel::DataParallelOptions& dp_options) {
   model_ = &model;
   tp_ = std::make_unique<parallel::TensorParallel>(grid_->tp(), model);
-  dp_ = std::make_unique<parallel::DataParallel>(grid_->dp(), model, dp_options);  // sets itself as hooks
+  dp_ = std::make_unique<parallel::DataParallel>(dp_comm(), model, dp_options);  // sets itself as hooks
   hooks_ = parallel::HooksChain{tp_.get(), dp_.get()};
   model.set_hooks(&hooks_);
 }

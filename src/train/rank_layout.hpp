@@ -14,8 +14,10 @@
 #include "parallel/comm/communicator.hpp"
 #include "parallel/data_parallel.hpp"
 #include "parallel/grid.hpp"
+#include "parallel/hier_communicator.hpp"
 #include "parallel/hooks_chain.hpp"
 #include "parallel/tensor_parallel.hpp"
+#include "parallel/topology.hpp"
 
 namespace weft::train {
 
@@ -27,10 +29,17 @@ class RankLayout {
   // Splits the world into the axis communicators (collective on `world`). Validate
   // the layout first (parallel::grid_validate), before the model is built; build the
   // model before this object, so this one (its hooks) is released first.
-  RankLayout(comm::Communicator& world, const parallel::GridShape& shape);
+  // Also discovers the node topology (collective), prints the rank → host map on
+  // rank 0, and picks the dp all-reduce (`allreduce`: flat, hier, or auto = hier
+  // when the dp group spans nodes with several ranks on each; docs/communicator.md).
+  RankLayout(comm::Communicator& world, const parallel::GridShape& shape,
+             parallel::AllReduceMode allreduce = parallel::AllReduceMode::kAuto);
   ~RankLayout();
 
   parallel::Grid& grid() { return *grid_; }
+  const parallel::Topology& topology() const { return topo_; }
+  // The communicator DP reduces gradients on: the dp axis, or its hierarchical form.
+  comm::Communicator& dp_comm() { return hier_ ? *hier_ : grid_->dp(); }
   model::TpShard tp_shard() const;
   int dp_rank() const { return grid_->coord().dp; }
   int dp_size() const { return grid_->shape().dp; }
@@ -54,6 +63,8 @@ class RankLayout {
 
  private:
   std::unique_ptr<parallel::Grid> grid_;
+  parallel::Topology topo_;
+  std::unique_ptr<parallel::HierCommunicator> hier_;  // set when dp all-reduce is hierarchical
   std::unique_ptr<parallel::DataParallel> dp_;
   std::unique_ptr<parallel::TensorParallel> tp_;
   parallel::HooksChain hooks_;

@@ -121,6 +121,8 @@ class MpiCommunicator final : public Communicator {
   // The duplicate communicator carrying the point-to-point messages of the
   // rank-ordered reductions (apart from user send/recv tags).
   MPI_Comm reduce_comm() const { return reduce_; }
+  // The communicator itself (topology discovery splits it by shared memory).
+  MPI_Comm mpi_comm() const { return comm_; }
 
   // Polls `test` (which returns true when done) until the deadline, answering
   // status queries meanwhile; false on timeout.
