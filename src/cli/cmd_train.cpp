@@ -49,6 +49,10 @@ std::function<int()> setup_train(CLI::App& app) {
                  "ZeRO-2/3 memory given back to the OS: none|grads|all (all: also ZeRO-3's "
                  "released parameters; page faults make it slow)")
       ->capture_default_str();
+  app.add_option("--dp-early-wte", o->dp_early_wte,
+                 "reduce the wte gradient rows this step's tokens do not touch right after the "
+                 "LM head's backward (dp with tp = pp = 1; bitwise the same sums)")
+      ->capture_default_str();
   app.add_option("--allreduce", o->allreduce,
                  "dp gradient all-reduce: flat | hier (in node, across nodes, in node) | auto "
                  "(hier when the dp ranks span nodes, several per node)")

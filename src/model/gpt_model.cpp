@@ -95,6 +95,11 @@ const float* GptModel::stage_output() const {
   return cur_->acts.residual3 + static_cast<std::size_t>(config_.n_layer - 1) * cur_->acts.stride_btc;
 }
 
+std::span<const std::int32_t> GptModel::slot_tokens() const {
+  if (!first_stage()) return {};
+  return {cur_->inp.data(), static_cast<std::size_t>(cur_->B) * static_cast<std::size_t>(cur_->T)};
+}
+
 const float* GptModel::stage_input_grad() const {
   WEFT_CHECK(!first_stage(), "stage_input_grad() on the first stage");
   return cur_->acts.dresidual;

@@ -84,6 +84,20 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
   }
   if (options_.zero >= 2 && n_ > 1 && model_.grads() != nullptr)
     for (std::size_t b = 0; b < nb; ++b) release_grads(static_cast<int>(b));
+  // wte early: the whole model on this rank (a tp rank holds a vocabulary slice, a
+  // pipeline splits the LM head from the embedding).
+  const model::ParamTensor& wte = model_.layout()[model::ParamId::kWte];
+  if (options_.early_wte && n_ > 1 && model_.grads() != nullptr && model_.tp().size == 1 &&
+      model_.first_stage() && model_.last_stage()) {
+    WEFT_CHECK(wte.size == static_cast<std::size_t>(model_.config().padded_vocab) *
+                               static_cast<std::size_t>(model_.config().n_embd));
+    for (const DpBucket& bk : plan_.buckets())
+      for (const DpRange& r : bk.ranges)
+        if (r.tensor == static_cast<int>(model::ParamId::kWte)) wte_range_ = r;
+    WEFT_CHECK(wte_range_.begin == wte.offset && wte_range_.end == wte.offset + wte.size);
+    wte_ = std::make_unique<WteSplit>(wte.offset, model_.config().padded_vocab,
+                                      model_.config().n_embd);
+  }
   model_.set_hooks(this);
 }
 
@@ -100,6 +114,7 @@ void DataParallel::begin_micro(bool sync) {
 }
 
 void DataParallel::progress() {
+  for (comm::Request& r : wte_early_) r.test();
   while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
   release_finished_buckets();
 }
@@ -137,39 +152,97 @@ void DataParallel::zero_grads() {
   }
 }
 
-void DataParallel::start_bucket_reduce(int b) {
+void DataParallel::start_range_reduce(const DpRange& r, const std::string& ctx,
+                                      std::vector<comm::Request>& out) {
   float* g = model_.grads();
+  if (options_.zero == 0) {
+    out.push_back(comm_.iall_reduce(g + r.begin, g + r.begin, r.size(), comm::DType::kF32,
+                                    comm::ReduceOp::kSum, ctx));
+    return;
+  }
+  const std::size_t c = plan_.piece(r);
+  if (c > 0)
+    out.push_back(comm_.ireduce_scatter(g + r.begin, g + plan_.piece_begin(r, rank_), c,
+                                        comm::DType::kF32, comm::ReduceOp::kSum, ctx));
+  const std::size_t tb = plan_.tail_begin(r);
+  if (tb < r.end)
+    out.push_back(comm_.iall_reduce(g + tb, g + tb, r.end - tb, comm::DType::kF32,
+                                    comm::ReduceOp::kSum, ctx));
+}
+
+void DataParallel::start_bucket_reduce(int b) {
   const std::string ctx = context(options_.zero == 0 ? "grads" : "grad shards", b);
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    if (options_.zero == 0) {
-      pending_.push_back(comm_.iall_reduce(g + r.begin, g + r.begin, r.size(), comm::DType::kF32,
-                                           comm::ReduceOp::kSum, ctx));
-      continue;
-    }
-    const std::size_t c = plan_.piece(r);
-    if (c > 0)
-      pending_.push_back(comm_.ireduce_scatter(g + r.begin, g + plan_.piece_begin(r, rank_), c,
-                                               comm::DType::kF32, comm::ReduceOp::kSum, ctx));
-    const std::size_t tb = plan_.tail_begin(r);
-    if (tb < r.end)
-      pending_.push_back(comm_.iall_reduce(g + tb, g + tb, r.end - tb, comm::DType::kF32,
-                                           comm::ReduceOp::kSum, ctx));
+    if (wte_ && wte_->active() && r.begin == wte_range_.begin) continue;  // early + late
+    start_range_reduce(r, ctx, pending_);
   }
+}
+
+// ---- wte early reduction (dp_wte_split.hpp) ----------------------------------
+
+void DataParallel::wte_begin() {
+  wte_->begin(comm_, model_.slot_tokens(), str("step ", step_ + 1, " wte rows"));
+}
+
+// The head's backward is done: wte's gradient is final outside the touched rows.
+void DataParallel::wte_start_early() {
+  Stopwatch sw;
+  wte_->wait_union();
+  exposed_ms_ += sw.ms();
+  wte_->take_touched(model_.grads());
+  start_range_reduce(wte_range_, str("step ", step_ + 1, " wte early"), wte_early_);
+}
+
+// Before the embedding backward adds into the touched rows.
+void DataParallel::wte_finish_early() {
+  Stopwatch sw;
+  for (comm::Request& r : wte_early_) r.wait();
+  wte_early_.clear();
+  exposed_ms_ += sw.ms();
+  wte_->restore_touched(model_.grads());
+}
+
+void DataParallel::wte_start_late() {
+  const std::span<float> rows = wte_->pack(model_.grads());
+  if (!rows.empty())  // every rank holds the same union, so all skip together
+    wte_late_ = comm_.iall_reduce(rows.data(), rows.data(), rows.size(), comm::DType::kF32,
+                                  comm::ReduceOp::kSum, str("step ", step_ + 1, " wte late"));
+}
+
+// After wte_late_ completed: the touched rows' sums into what this rank keeps.
+void DataParallel::wte_finish_late() {
+  float* g = model_.grads();
+  const DpRange& r = wte_range_;
+  if (options_.zero == 0) {
+    wte_->unpack(g, r.begin, r.end);
+  } else {
+    wte_->unpack(g, plan_.piece_begin(r, rank_), plan_.piece_begin(r, rank_) + plan_.piece(r));
+    wte_->unpack(g, plan_.tail_begin(r), r.end);
+  }
+  wte_->end();
 }
 
 void DataParallel::grads_ready(int unit) {
   if (!sync_ || n_ == 1) return;
+  const bool wte_now = wte_ && wte_->active();
+  if (wte_now && unit == model::unit_head(model_.config().n_layer)) wte_start_early();
   const int b = plan_.bucket_of_unit(unit);
   if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) {
     start_bucket_reduce(b);
     bucket_marks_.emplace_back(pending_.size(), b);
   }
+  if (wte_now && unit == 0) wte_finish_early();
+  if (wte_now && unit == model::kUnitEmbedding) wte_start_late();
   progress();
 }
 
 void DataParallel::finish_grads() {
   Stopwatch sw;
+  for (comm::Request& r : wte_early_) r.wait();  // (only if backward stopped early)
+  wte_early_.clear();
   for (comm::Request& r : pending_) r.wait();
+  wte_late_.wait();
+  if (wte_ && wte_->active()) wte_finish_late();
   pending_done_ = pending_.size();
   release_finished_buckets();
   pending_.clear();
@@ -286,6 +359,9 @@ void DataParallel::wait_gather(int b) {
 }
 
 void DataParallel::params_needed(int unit, model::Pass pass) {
+  // Start of a synchronising backward: the union of the touched wte rows.
+  if (wte_ && sync_ && unit == model::kUnitEmbedding && pass == model::Pass::kBackward)
+    wte_begin();
   if (options_.zero != 3 || n_ == 1) return;
   const int L = model_.config().n_layer;
   const int head = model::unit_head(L);

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "model/model_hooks.hpp"
 #include "parallel/comm/communicator.hpp"
 #include "parallel/dp_plan.hpp"
+#include "parallel/dp_wte_split.hpp"
 
 namespace weft::parallel {
 
@@ -37,6 +39,10 @@ struct DataParallelOptions {
   // slower steps on the 2-core VM, hence off by default).
   bool release_grads = true;
   bool release_params = false;
+  // Reduce wte's gradient rows that this step's tokens do not touch right after the
+  // LM head's backward, the touched rows at the end (dp_wte_split.hpp; whole model
+  // on each rank, tp = pp = 1 only). Bitwise the same sums; off = one late reduction.
+  bool early_wte = true;
 };
 
 // Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`
@@ -60,6 +66,8 @@ class DataParallel final : public model::ModelHooks {
   ~DataParallel() override;
 
   int zero() const { return options_.zero; }
+  // Whether wte's gradient is reduced early (options.early_wte and the layout allows).
+  bool early_wte() const { return wte_ != nullptr; }
   comm::Communicator& comm() { return comm_; }
   const DpPlan& plan() const { return plan_; }
   void set_step(int step) { step_ = step; }
@@ -106,6 +114,15 @@ class DataParallel final : public model::ModelHooks {
   // The release of bucket b's non-owned gradient pieces once its reduce completes.
   void release_finished_buckets();
   std::string context(const char* what, int b) const;
+  // wte early reduction (dp_wte_split.hpp), called from the hooks.
+  void wte_begin();
+  void wte_start_early();
+  void wte_finish_early();
+  void wte_start_late();
+  void wte_finish_late();
+  // Starts the reduction (ZeRO-0 all-reduce, else reduce-scatter + tail) of range r.
+  void start_range_reduce(const DpRange& r, const std::string& ctx,
+                          std::vector<comm::Request>& out);
 
   comm::Communicator& comm_;
   model::GptModel& model_;
@@ -126,6 +143,12 @@ class DataParallel final : public model::ModelHooks {
   AlignedBuffer<float> m_, v_;  // (shard_floats)
   std::int64_t t_ = 0;
   double exposed_ms_ = 0.0;
+  // wte early reduction: null when off. wte_early_: the untouched rows' reduction
+  // (whole wte range with touched rows zeroed); wte_late_: the packed touched rows.
+  std::unique_ptr<WteSplit> wte_;
+  std::vector<comm::Request> wte_early_;
+  comm::Request wte_late_;
+  DpRange wte_range_;
 };
 
 }  // namespace weft::parallel
