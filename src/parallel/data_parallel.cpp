@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -66,6 +67,9 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
       n_(comm.size()) {
   if (options_.zero < 0 || options_.zero > 3)
     throw config_error(str("--zero ", options_.zero, ": expected 0, 1, 2 or 3"));
+  // WEFT_DP_PROGRESS_IN_BLOCKS=0: test pending reductions only between blocks (A/B).
+  if (const char* e = std::getenv("WEFT_DP_PROGRESS_IN_BLOCKS"); e != nullptr && *e == '0')
+    options_.progress_in_blocks = false;
   const std::size_t nb = plan_.buckets().size();
   gather_.resize(nb);
   gathering_.assign(nb, 0);
@@ -114,8 +118,11 @@ void DataParallel::begin_micro(bool sync) {
 }
 
 void DataParallel::progress() {
+  // Test every request, not only the oldest: a rank-ordered MPI reduction moves to its
+  // next phase only inside its own test(), so later buckets advance too.
   for (comm::Request& r : wte_early_) r.test();
-  while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
+  for (std::size_t i = pending_done_; i < pending_.size(); ++i) pending_[i].test();
+  while (pending_done_ < pending_.size() && pending_[pending_done_].done()) ++pending_done_;
   release_finished_buckets();
 }
 
@@ -191,6 +198,7 @@ void DataParallel::wte_start_early() {
   exposed_ms_ += sw.ms();
   wte_->take_touched(model_.grads());
   start_range_reduce(wte_range_, str("step ", step_ + 1, " wte early"), wte_early_);
+  wte_early_started_ = true;
 }
 
 // Before the embedding backward adds into the touched rows.
@@ -220,20 +228,33 @@ void DataParallel::wte_finish_late() {
     wte_->unpack(g, plan_.tail_begin(r), r.end);
   }
   wte_->end();
+  wte_early_started_ = false;
 }
 
 void DataParallel::grads_ready(int unit) {
   if (!sync_ || n_ == 1) return;
   const bool wte_now = wte_ && wte_->active();
-  if (wte_now && unit == model::unit_head(model_.config().n_layer)) wte_start_early();
   const int b = plan_.bucket_of_unit(unit);
-  if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) {
+  const bool bucket_ends = plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit;
+  // The early reduction may start from the head's grads_ready on. It waits for the
+  // union only when it must go now: before any other collective (a bucket; ZeRO-3's
+  // gathers in params_needed) and before the embedding backward (unit 0), so every
+  // rank starts the same collectives in the same order; else a rank whose peer has
+  // not reached its backward yet goes on computing.
+  if (wte_now && !wte_early_started_ &&
+      (options_.zero == 3 || bucket_ends || unit == 0 || wte_->union_ready()))
+    wte_start_early();
+  if (bucket_ends) {
     start_bucket_reduce(b);
     bucket_marks_.emplace_back(pending_.size(), b);
   }
   if (wte_now && unit == 0) wte_finish_early();
   if (wte_now && unit == model::kUnitEmbedding) wte_start_late();
   progress();
+}
+
+void DataParallel::sum_column_parallel_input_grad(float* /*dinp*/, std::size_t /*n*/) {
+  if (sync_ && n_ > 1 && options_.progress_in_blocks) progress();
 }
 
 void DataParallel::finish_grads() {

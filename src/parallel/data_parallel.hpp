@@ -43,6 +43,9 @@ struct DataParallelOptions {
   // LM head's backward, the touched rows at the end (dp_wte_split.hpp; whole model
   // on each rank, tp = pp = 1 only). Bitwise the same sums; off = one late reduction.
   bool early_wte = true;
+  // Also test pending reductions twice inside each block's backward (model hook
+  // sum_column_parallel_input_grad), not only between blocks.
+  bool progress_in_blocks = true;
 };
 
 // Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`
@@ -102,6 +105,9 @@ class DataParallel final : public model::ModelHooks {
   void params_needed(int unit, model::Pass pass) override;
   void params_done(int unit, model::Pass pass) override;
   void grads_ready(int unit) override;
+  // Not a tp sum (tp's hooks do that): a point inside a block's backward where pending
+  // reductions can make progress (MPI moves only when the rank calls into it).
+  void sum_column_parallel_input_grad(float* dinp, std::size_t n) override;
 
  private:
   void start_bucket_reduce(int b);
@@ -147,6 +153,7 @@ class DataParallel final : public model::ModelHooks {
   // (whole wte range with touched rows zeroed); wte_late_: the packed touched rows.
   std::unique_ptr<WteSplit> wte_;
   std::vector<comm::Request> wte_early_;
+  bool wte_early_started_ = false;
   comm::Request wte_late_;
   DpRange wte_range_;
 };

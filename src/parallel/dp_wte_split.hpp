@@ -47,6 +47,7 @@ class WteSplit {
   // and starts their union over `comm` (a collective: every member calls it).
   void begin(comm::Communicator& comm, std::span<const std::int32_t> tokens,
              std::string_view context);
+  bool union_ready() { return union_.test(); }  // progress; true once complete
   void wait_union() { union_.wait(); }
   // After wait_union(): lists the touched rows, saves them aside and zeroes them in g.
   void take_touched(float* g);
