@@ -120,6 +120,7 @@ void DataParallel::begin_micro(bool sync) {
 void DataParallel::progress() {
   // Test every request, not only the oldest: a rank-ordered MPI reduction moves to its
   // next phase only inside its own test(), so later buckets advance too.
+  if (wte_ && wte_->active() && !wte_early_started_) (void)wte_->union_ready();
   for (comm::Request& r : wte_early_) r.test();
   for (std::size_t i = pending_done_; i < pending_.size(); ++i) pending_[i].test();
   while (pending_done_ < pending_.size() && pending_[pending_done_].done()) ++pending_done_;
