@@ -80,6 +80,8 @@ void local_validate(const LocalRun& r) {
     throw config_error(str("global batch ", r.global_batch, " is not a multiple of dp·micro-batch = ",
                            static_cast<int64_t>(r.dp) * r.micro_batch));
   if (r.zero < 0 || r.zero > 3) throw config_error(str("ZeRO stage ", r.zero, " is not 0-3"));
+  if (r.zero_release != "none" && r.zero_release != "grads" && r.zero_release != "all")
+    throw config_error(str("--zero-release '", r.zero_release, "': expected none, grads or all"));
   if (r.zero == 3 && (r.tp > 1 || r.pp > 1))
     throw config_error("ZeRO-3 runs with tp = pp = 1 only (weft refuses it with tp or pp)");
 }
@@ -170,6 +172,15 @@ DpTraffic local_dp_traffic(const LocalRun& r, int stage) {
   return t;
 }
 
+FaultBytes local_fault_bytes(const LocalRun& r, int stage) {
+  FaultBytes f;
+  if (r.dp <= 1 || r.zero < 2 || r.zero_release == "none") return f;
+  const double away = static_cast<double>(r.dp - 1) / r.dp;
+  f.step = away * 4.0 * local_stage_params(r, stage);
+  if (r.zero == 3 && r.zero_release == "all") f.micro = away * local_dp_traffic(r, stage).allgather_micro;
+  return f;
+}
+
 LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool cpu) {
   local_validate(r);
   if (!rates.has_compute) throw input_error("rates: no compute section (run weft plan --calibrate)");
@@ -213,8 +224,17 @@ LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool 
                             : comm_allgather_s(r.dp, dpt.allgather_micro, link) +
                                   (dpt.gathers_micro - 1) * k * link.latency;
     }
+    const FaultBytes fb = local_fault_bytes(r, st);
+    const int64_t release_elems = static_cast<int64_t>(std::min(fb.step / 4.0, 16.0 * (1 << 20)));
+    if (fb.micro > 0) {
+      t.fault_s = fb.micro / rates_kernel_bandwidth(c, "fault", release_elems, th, ranks, cpu);
+      t.zero_gather_s += t.fault_s;
+    }
     t.micro_batch_s =
         t.gemm_s + t.attention_s + t.memory_s + t.tp_comm_s + t.pp_comm_s + t.zero_gather_s;
+    if (fb.step > 0)
+      rep.fault_s = std::max(
+          rep.fault_s, fb.step / rates_kernel_bandwidth(c, "fault", release_elems, th, ranks, cpu));
     const double params = local_stage_params(r, st) / (r.zero >= 1 ? r.dp : 1);
     const int64_t opt_elems = static_cast<int64_t>(std::min(params, 16.0 * (1 << 20)));
     const double opt_gbs = rates_kernel_bandwidth(c, "adamw", opt_elems, th, ranks, cpu);
@@ -245,8 +265,10 @@ LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool 
     rep.stages.push_back(t);
   }
   rep.pipeline_s = m * max_mb + (sum_mb - max_mb);
-  rep.step_s = rep.pipeline_s + rep.wte_sync_s + rep.dp_comm_s + rep.optimizer_s;
-  if (cpu) rep.cpu_s = busy_cpu + static_cast<double>(r.tp * r.pp * r.dp) * (rep.wte_sync_s / r.pp + rep.dp_comm_s);
+  rep.step_s = rep.pipeline_s + rep.wte_sync_s + rep.dp_comm_s + rep.optimizer_s + rep.fault_s;
+  if (cpu)
+    rep.cpu_s = busy_cpu + static_cast<double>(r.tp * r.pp * r.dp) *
+                               (rep.wte_sync_s / r.pp + rep.dp_comm_s + rep.fault_s);
   return rep;
 }
 

@@ -20,6 +20,7 @@ struct LocalRun {
   int64_t micro_batch = 1;   // b: sequences per micro-batch of one rank
   int64_t global_batch = 1;  // B: sequences per step; m = B / (dp·b)
   int zero = 0;              // ZeRO stage of the dp group (0-3; 3 only with tp = pp = 1)
+  std::string zero_release = "grads";  // weft train --zero-release: none | grads | all
   int threads_per_rank = 1;  // OpenMP/BLAS threads of each rank
 };
 
@@ -75,10 +76,21 @@ struct DpTraffic {
 };
 DpTraffic local_dp_traffic(const LocalRun& r, int stage);
 
+// Bytes a rank gives back to the OS and faults in again (weft train --zero-release):
+// with ZeRO >= 2 and dp > 1, "grads" releases the gradient pieces it does not own after
+// each reduce, (dp−1)/dp · 4Ψ per step, which the next backward touches again; "all"
+// (ZeRO-3) also the parameters it does not own after each use, (dp−1)/dp of every
+// gather's bytes per micro-batch. Priced at the measured "fault" kernel.
+struct FaultBytes {
+  double step = 0, micro = 0;
+};
+FaultBytes local_fault_bytes(const LocalRun& r, int stage);
+
 struct StageTime {
   double gemm_s = 0, attention_s = 0, memory_s = 0;  // compute of one micro-batch
   double tp_comm_s = 0, pp_comm_s = 0;                // messages of one micro-batch
   double zero_gather_s = 0;                           // ZeRO-3 gathers of one micro-batch
+  double fault_s = 0;  // released parameters faulted in again, one micro-batch (in zero_gather_s)
   double micro_batch_s = 0;                           // sum of the above
   double optimizer_s = 0;                             // per step
 };
@@ -90,6 +102,7 @@ struct LocalStepReport {
   double wte_sync_s = 0;    // pp: tied embedding gradient and weights between stages
   double dp_comm_s = 0;     // dp messages once per step (all-reduce, or reduce-scatter + all-gather)
   double dp_bytes = 0;      // dp payload bytes per step of the busiest rank (local_dp_traffic)
+  double fault_s = 0;       // released gradients faulted in again, per step (slowest stage)
   double optimizer_s = 0;   // slowest stage
   double step_s = 0;        // wall seconds of one step
   double flops = 0;         // sgemm FLOPs of one step, all ranks

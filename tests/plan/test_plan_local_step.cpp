@@ -14,7 +14,8 @@ namespace {
 ModelSpec tiny() { return {"tiny", 2, 8, 2, 32, 4}; }  // L=2, C=8, a=2, V=32, T=4
 
 // Every shape lookup answers `gflops`; kernels answer their own GB/s.
-Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double adamw_gbs) {
+Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double adamw_gbs,
+              double fault_gbs = 2) {
   Rates r;
   r.has_compute = true;
   for (int t : {1, 2})
@@ -25,6 +26,7 @@ Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double ada
       r.compute.kernels.push_back({"layer", 1000, t, q, layer_gbs * t, layer_gbs});
       r.compute.kernels.push_back({"classifier", 1000, t, q, classifier_gbs * t, classifier_gbs});
       r.compute.kernels.push_back({"adamw", 1000, t, q, adamw_gbs * t, adamw_gbs});
+      r.compute.kernels.push_back({"fault", 1000, t, q, fault_gbs * t, fault_gbs});
     }
   r.has_intra = true;
   r.intra_host = {1e-5, 1e-9};  // 10 µs, 1 GB/s
@@ -210,8 +212,25 @@ TEST(PlanLocalStep, ZeroStagesPriceTheirMessagesAndShardTheOptimizer) {
   const LocalStepReport r1 = local_step_estimate(run(1, 2, 1, 4), rates, false);
   EXPECT_NEAR(r3.step_s - r1.step_s,
               2 * r3.stages[0].zero_gather_s + (r3.dp_comm_s - r1.dp_comm_s) +
-                  (r3.optimizer_s - r1.optimizer_s),
+                  (r3.optimizer_s - r1.optimizer_s) + r3.fault_s,
               1e-12);
+  // --zero-release: "grads" (the default) faults the (dp−1)/dp gradient pieces a rank
+  // gave back in again once per step, at the "fault" rate (2 GB/s here); "none" nothing;
+  // "all" also (dp−1)/dp of every ZeRO-3 gather, per micro-batch. ZeRO-0/1 release nothing.
+  EXPECT_NEAR(local_step_estimate(run(2, 2, 2, 4), rates, false).fault_s, 1.0 / 2 * P / 2e9, 1e-12);
+  EXPECT_NEAR(r3.fault_s, 1.0 / 2 * P / 2e9, 1e-12);
+  EXPECT_DOUBLE_EQ(r3.stages[0].fault_s, 0.0);
+  EXPECT_DOUBLE_EQ(local_step_estimate(run(1, 2, 2, 4), rates, false).fault_s, 0.0);
+  LocalRun none = run(2, 2, 2, 4);
+  none.zero_release = "none";
+  EXPECT_DOUBLE_EQ(local_step_estimate(none, rates, false).fault_s, 0.0);
+  LocalRun all = z3;
+  all.zero_release = "all";
+  const LocalStepReport ra = local_step_estimate(all, rates, false);
+  EXPECT_NEAR(ra.stages[0].fault_s, 1.0 / 2 * gathered / 2e9, 1e-12);
+  EXPECT_NEAR(ra.stages[0].zero_gather_s, r3.stages[0].zero_gather_s + ra.stages[0].fault_s, 1e-12);
+  all.zero_release = "some";
+  EXPECT_THROW(local_validate(all), Error);
   // Refused like weft refuses it: ZeRO-3 with tp or pp, stages past 3.
   LocalRun bad = run_of(m, 2, 2, 1, 2, 4);
   bad.zero = 3;
