@@ -11,6 +11,8 @@
 //    forward and 2 of d input backward; one each for the embedding and the LM head.
 //  - pp: one (n, C) activation each way per micro-batch; the tied wte gradient goes from
 //    the last stage to the first and wte back after the update (train/pipeline_step.cpp).
+//  - dp: parallel/data_parallel.cpp per ZeRO stage (local_dp_traffic, checked against
+//    parallel/comm_volume.cpp's formula), --zero-release page faults (local_fault_bytes).
 #include "plan/local_step.hpp"
 
 #include <algorithm>
