@@ -2,6 +2,8 @@
 #include "plan/calibrate.hpp"
 
 #include <cblas.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -241,6 +243,27 @@ Work make_adamw(int64_t elems, int seed) {
   };
 }
 
+// ZeRO-2/3's released memory: `elems` floats given back to the OS (madvise DONTNEED, as
+// parallel/data_parallel.cpp's release_range) and then accumulated into (+=), as the next
+// backward does: a read fault (zero page) and a write fault per page. 4 bytes per element
+// released (the plain read-modify-write traffic in the time is a few % of it here).
+constexpr double kFaultBytesPerElem = 4.0;
+Work make_fault(int64_t elems, int seed) {
+  const std::size_t n = static_cast<std::size_t>(elems);
+  auto buf = std::make_shared<AlignedBuffer<float>>(n);
+  fill(buf->data(), n, 51 + seed);
+  return [buf, n] {
+    float* p = buf->data();
+    const std::size_t ps = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t first = (a + ps - 1) / ps * ps, last = (a + n * sizeof(float)) / ps * ps;
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(n);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < count; ++i) p[i] += 1.0f;
+  };
+}
+
 struct Restore {  // puts the caller's thread count back
   int threads = cpu::num_threads();
   ~Restore() { cpu::set_num_threads(threads); }
@@ -294,6 +317,8 @@ Rates calibrate_measure(const std::vector<LocalRun>& runs, const Rates& have,
       }
       const int64_t n = r.micro_batch * r.model.seq;
       const double params = local_stage_params(r, st) / (r.zero >= 1 ? r.dp : 1);
+      const FaultBytes fb = local_fault_bytes(r, st);
+      const int64_t release_elems = static_cast<int64_t>(std::min(fb.step / 4.0, 16.0 * (1 << 20)));
       const struct {
         const char* kind;
         int64_t elems;
@@ -304,9 +329,11 @@ Rates calibrate_measure(const std::vector<LocalRun>& runs, const Rates& have,
           {"classifier", n * (r.model.vocab / r.tp), kClassifierBytesPerElem, make_classifier},
           {"adamw", static_cast<int64_t>(std::min(params, 16.0 * (1 << 20))), kAdamwBytesPerElem,
            make_adamw},
+          {"fault", std::max<int64_t>(release_elems, 1), kFaultBytesPerElem, make_fault},
       };
       for (const auto& k : kernels) {
         if (std::string(k.kind) == "classifier" && st != r.pp - 1) continue;
+        if (std::string(k.kind) == "fault" && fb.step <= 0) continue;
         if (rates_has_kernel(have.compute, k.kind, k.elems, th, ranks) ||
             rates_has_kernel(out.compute, k.kind, k.elems, th, ranks))
           continue;
