@@ -33,9 +33,8 @@ struct DataParallelOptions {
   // non-owned gradients) with NaN, so any read of it shows in the loss.
   bool poison_released = false;
   // Return what a rank does not own to the OS (madvise DONTNEED), so the saving is
-  // real: ZeRO-2/3 gradient pieces after their reduce-scatter (cheap), ZeRO-3
-  // parameters of released units (each gather then page-faults them back in: ~3x
-  // slower steps on the 2-core VM, hence off by default).
+  // real: ZeRO-2/3 gradient pieces after their reduce-scatter, ZeRO-3 parameters of
+  // released units (off by default: at d6 only wte's pieces span whole 2 MiB pages).
   bool release_grads = true;
   bool release_params = false;
   // kHuge: release only whole 2 MiB pages (cheap to fault back; the partial huge
