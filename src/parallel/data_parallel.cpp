@@ -9,53 +9,12 @@
 #include <limits>
 #include <span>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "kernels/cpu/grad_norm.hpp"
+#include "parallel/page_release.hpp"
 
 namespace weft::parallel {
-namespace {
-
-std::size_t page_size() {
-  static const auto size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return size;
-}
-
-// Returns the whole pages inside p[begin, end) to the OS (they read as zero after)
-// and zeroes the partial pages at the edges, so the whole range reads as zero.
-void release_range(float* p, std::size_t begin, std::size_t end) {
-  if (end <= begin) return;
-  const std::size_t ps = page_size();
-  const auto a = reinterpret_cast<std::uintptr_t>(p + begin);
-  const auto b = reinterpret_cast<std::uintptr_t>(p + end);
-  const std::uintptr_t first = (a + ps - 1) / ps * ps, last = b / ps * ps;
-  if (last <= first || madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) {
-    std::fill(p + begin, p + end, 0.0f);
-    return;
-  }
-  std::fill(p + begin, reinterpret_cast<float*>(first), 0.0f);
-  std::fill(reinterpret_cast<float*>(last), p + end, 0.0f);
-}
-
-// Bytes of p[0, n) resident in RAM (whole pages, as the kernel counts them).
-double resident_bytes(const float* p, std::size_t n) {
-  if (n == 0) return 0.0;
-  const std::size_t ps = page_size();
-  const auto a = reinterpret_cast<std::uintptr_t>(p) / ps * ps;
-  const auto b = reinterpret_cast<std::uintptr_t>(p + n);
-  const std::size_t pages = (b - a + ps - 1) / ps;
-  std::vector<unsigned char> vec(pages);
-  if (mincore(reinterpret_cast<void*>(a), pages * ps, vec.data()) != 0) return -1.0;
-  std::size_t in = 0;
-  for (unsigned char v : vec) in += v & 1u;
-  return static_cast<double>(in * ps);
-}
-
-}  // namespace
-
 DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
                            const DataParallelOptions& options)
     : comm_(comm),
@@ -77,6 +36,11 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
   if (options_.zero >= 1) {
     m_.allocate(plan_.shard_floats());
     v_.allocate(plan_.shard_floats());
+  }
+  std::size_t off = 0;
+  for (const DpBucket& bk : plan_.buckets()) {
+    bucket_shard_off_.push_back(off);
+    for (const DpRange& r : bk.ranges) off += plan_.piece(r) + (r.end - plan_.tail_begin(r));
   }
   if (options_.zero == 3) {
     // Every rank starts from the same weights; from now on only the own pieces count.
@@ -107,6 +71,13 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
 
 DataParallel::~DataParallel() {
   model_.set_hooks(nullptr);
+  // ZeRO-1/2 gathers still in flight write into the model: finish them (a failed
+  // peer has already been reported by whoever waited first).
+  try {
+    for (std::size_t b = 0; b < gather_.size(); ++b)
+      for (comm::Request& r : gather_[b]) r.wait();
+  } catch (const std::exception&) {
+  }
 }
 
 std::string DataParallel::context(const char* what, int b) const {
@@ -139,8 +110,9 @@ void DataParallel::release_grads(int b) {
     return;
   float* g = model_.grads();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    release_range(g, r.begin, plan_.piece_begin(r, rank_));
-    release_range(g, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+    release_range(g, r.begin, plan_.piece_begin(r, rank_), options_.release_grain);
+    release_range(g, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r),
+                  options_.release_grain);
   }
 }
 
@@ -307,6 +279,7 @@ void DataParallel::optimizer_step(const cpu::AdamWConfig& config, float grad_sca
   ++t_;
   float* p = model_.params();
   const float* g = model_.grads();
+  const bool gather = options_.zero <= 2 && n_ > 1;  // ZeRO-3 gathers per unit when used
   std::size_t off = 0;
   auto update = [&](std::size_t at, std::size_t count, bool decay) {
     if (count == 0) return;
@@ -315,23 +288,37 @@ void DataParallel::optimizer_step(const cpu::AdamWConfig& config, float grad_sca
                       std::span<const cpu::AdamWRange>(&range, 1), config, t_, grad_scale);
     off += count;
   };
-  for (const DpBucket& bk : plan_.buckets())
-    for (const DpRange& r : bk.ranges) {
+  // Buckets in forward order (the embedding's first): each bucket's all-gather starts
+  // as soon as its shard is updated, behind the AdamW of the others.
+  for (std::size_t b = plan_.buckets().size(); b-- > 0;) {
+    off = bucket_shard_off_[b];
+    for (const DpRange& r : plan_.buckets()[b].ranges) {
       update(plan_.piece_begin(r, rank_), plan_.piece(r), r.decay);
       update(plan_.tail_begin(r), r.end - plan_.tail_begin(r), r.decay);
     }
-  WEFT_CHECK(off == plan_.shard_floats());
-  if (options_.zero == 3 || n_ == 1) return;  // ZeRO-3 gathers per unit when used
-  std::vector<comm::Request> reqs;
-  for (std::size_t b = 0; b < plan_.buckets().size(); ++b)
-    for (const DpRange& r : plan_.buckets()[b].ranges)
-      if (plan_.piece(r) > 0)
-        reqs.push_back(comm_.iall_gather(p + plan_.piece_begin(r, rank_), p + r.begin,
-                                         plan_.piece(r), comm::DType::kF32,
-                                         context("params", static_cast<int>(b))));
-  Stopwatch sw;
-  for (comm::Request& r : reqs) r.wait();
-  exposed_ms_ += sw.ms();
+    WEFT_CHECK(off ==
+               (b + 1 < plan_.buckets().size() ? bucket_shard_off_[b + 1] : plan_.shard_floats()));
+    if (gather) {
+      resident_[b] = 0;
+      poison_params(static_cast<int>(b));  // --test-poison: NaN until the gather lands
+      start_gather(static_cast<int>(b));
+    }
+  }
+  if (gather && !overlap_gathers())
+    for (std::size_t b = plan_.buckets().size(); b-- > 0;) wait_gather(static_cast<int>(b));
+}
+
+bool DataParallel::overlap_gathers() const {
+  return options_.overlap_param_gather && model_.precision() != cpu::Precision::kBf16 &&
+         model_.first_stage() && model_.last_stage();
+}
+
+// Lets in-flight parameter gathers advance (MPI moves data only inside its calls).
+void DataParallel::progress_gathers() {
+  for (std::size_t b = 0; b < gather_.size(); ++b)
+    if (gathering_[b])
+      for (comm::Request& r : gather_[b])
+        if (!r.test()) return;
 }
 
 // ---- ZeRO-3 ------------------------------------------------------------------
@@ -351,8 +338,9 @@ void DataParallel::release_params(int b) {
   if (n_ == 1 || options_.poison_released || !options_.release_params) return;
   float* p = model_.params();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    release_range(p, r.begin, plan_.piece_begin(r, rank_));
-    release_range(p, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+    release_range(p, r.begin, plan_.piece_begin(r, rank_), options_.release_grain);
+    release_range(p, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r),
+                  options_.release_grain);
   }
 }
 
@@ -384,7 +372,12 @@ void DataParallel::params_needed(int unit, model::Pass pass) {
   // Start of a synchronising backward: the union of the touched wte rows.
   if (wte_ && sync_ && unit == model::kUnitEmbedding && pass == model::Pass::kBackward)
     wte_begin();
-  if (options_.zero != 3 || n_ == 1) return;
+  if (n_ == 1 || options_.zero == 0) return;
+  if (options_.zero <= 2) {  // the all-gathers of the last optimizer step
+    wait_gather(plan_.bucket_of_unit(unit));
+    progress_gathers();
+    return;
+  }
   const int L = model_.config().n_layer;
   const int head = model::unit_head(L);
   const bool head_resident = resident_[static_cast<std::size_t>(plan_.bucket_of_unit(head))] != 0;
@@ -424,9 +417,14 @@ void DataParallel::params_done(int unit, model::Pass /*pass*/) {
 }
 
 void DataParallel::gather_all_params() {
-  if (options_.zero != 3 || n_ == 1) return;
+  if (options_.zero == 0 || n_ == 1) return;
   for (std::size_t b = 0; b < plan_.buckets().size(); ++b) start_gather(static_cast<int>(b));
   for (std::size_t b = 0; b < plan_.buckets().size(); ++b) wait_gather(static_cast<int>(b));
+}
+
+void DataParallel::wait_param_gathers() {
+  for (std::size_t b = 0; b < gather_.size(); ++b)
+    if (gathering_[b]) wait_gather(static_cast<int>(b));
 }
 
 DpMemory DataParallel::memory() const {

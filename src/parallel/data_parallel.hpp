@@ -24,6 +24,7 @@
 #include "parallel/comm/communicator.hpp"
 #include "parallel/dp_plan.hpp"
 #include "parallel/dp_wte_split.hpp"
+#include "parallel/page_release.hpp"
 
 namespace weft::parallel {
 
@@ -34,9 +35,8 @@ struct DataParallelOptions {
   // non-owned gradients) with NaN, so any read of it shows in the loss.
   bool poison_released = false;
   // Return what a rank does not own to the OS (madvise DONTNEED), so the saving is
-  // real: ZeRO-2/3 gradient pieces after their reduce-scatter (cheap), ZeRO-3
-  // parameters of released units (each gather then page-faults them back in: ~3x
-  // slower steps on the 2-core VM, hence off by default).
+  // real: ZeRO-2/3 gradient pieces after their reduce-scatter, ZeRO-3 parameters of
+  // released units (off by default: at d6 only wte's pieces span whole 2 MiB pages).
   bool release_grads = true;
   bool release_params = false;
   // Reduce wte's gradient rows that this step's tokens do not touch right after the
@@ -46,6 +46,15 @@ struct DataParallelOptions {
   // Also test pending reductions twice inside each block's backward (model hook
   // sum_column_parallel_input_grad), not only between blocks.
   bool progress_in_blocks = true;
+  // kHuge: release only whole 2 MiB pages (cheap to fault back; the partial huge
+  // pages at piece edges stay resident), kSmall: every 4 KiB page (exact, but each
+  // step faults them back one by one). See parallel/page_release.hpp.
+  PageGrain release_grain = PageGrain::kHuge;
+  // ZeRO-1/2: the parameter all-gather after the sharded AdamW runs on while the
+  // next forward starts; each unit waits for its bucket in params_needed. Off
+  // under pipeline parallelism and bf16 (both read every parameter right after
+  // the step: tied-embedding exchange, bf16 copy).
+  bool overlap_param_gather = true;
 };
 
 // Bytes one rank keeps per kind: `held` is what the ZeRO stage needs live, `alloc`
@@ -86,10 +95,16 @@ class DataParallel final : public model::ModelHooks {
   // Σ g² over the whole summed gradient, identical on every rank.
   double grad_sum_squares();
   // ZeRO >= 1: AdamW on the own shard (gradients × grad_scale), then ZeRO-1/2
-  // all-gather the parameters; ZeRO-3 keeps them sharded.
+  // all-gather the parameters (started bucket by bucket; with overlap_param_gather
+  // still in flight on return); ZeRO-3 keeps them sharded.
   void optimizer_step(const cpu::AdamWConfig& config, float grad_scale);
-  // ZeRO-3: gather every unit (before saving or evaluating outside the hooks).
+  // Before reading parameters outside the model's hooks (saving, evaluating with
+  // another model, comparing): ZeRO-3 gathers every unit, ZeRO-1/2 wait for the
+  // all-gathers optimizer_step left in flight.
   void gather_all_params();
+  // Waits for the parameter gathers in flight (ZeRO-1/2 after optimizer_step): call
+  // before reading the own shard outside the hooks (checkpoint save).
+  void wait_param_gathers();
   // Milliseconds spent waiting on communication (not overlapped) since the last call.
   double take_exposed_ms();
   DpMemory memory() const;
@@ -113,6 +128,8 @@ class DataParallel final : public model::ModelHooks {
   void start_bucket_reduce(int b);
   void start_gather(int b);
   void wait_gather(int b);
+  void progress_gathers();
+  bool overlap_gathers() const;
   void progress();
   void poison_params(int b);
   void release_params(int b);
@@ -145,6 +162,7 @@ class DataParallel final : public model::ModelHooks {
   // ZeRO-3 state per bucket (= per unit).
   std::vector<std::vector<comm::Request>> gather_;  // per bucket: one per range
   std::vector<char> gathering_, resident_;
+  std::vector<std::size_t> bucket_shard_off_;  // where bucket b starts in m_/v_
   // ZeRO >= 1: AdamW moments of the own shard, packed in plan order.
   AlignedBuffer<float> m_, v_;  // (shard_floats)
   std::int64_t t_ = 0;
