@@ -80,6 +80,9 @@ class DataParallel final : public model::ModelHooks {
   int zero() const { return options_.zero; }
   // Whether wte's gradient is reduced early (options.early_wte and the layout allows).
   bool early_wte() const { return wte_ != nullptr; }
+  // Early wte: the distinct rows of the last synchronising micro-batch's tokens over
+  // the dp ranks (reduced late, packed); -1 when wte is reduced within its bucket.
+  int wte_late_rows() const { return wte_ ? static_cast<int>(wte_->rows().size()) : -1; }
   comm::Communicator& comm() { return comm_; }
   const DpPlan& plan() const { return plan_; }
   void set_step(int step) { step_ = step; }

@@ -335,7 +335,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const ThreadUsage use0 = thread_usage_now();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     const ThreadUsage use = thread_usage_now() - use0;  // this rank's thread, this step
-    if (comm_bytes) comm_bytes->end_step();
+    if (comm_bytes) comm_bytes->end_step(dp ? dp->wte_late_rows() : -1);
     const double cpu_ms = (process_cpu_seconds() - cpu0) * 1e3;
     if (s.skipped && writer)
       log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");
