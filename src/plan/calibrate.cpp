@@ -2,7 +2,6 @@
 #include "plan/calibrate.hpp"
 
 #include <cblas.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "core/cpu_time.hpp"
+#include "core/huge_pages.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
@@ -30,6 +30,7 @@
 #include "kernels/cpu/layernorm.hpp"
 #include "kernels/cpu/residual.hpp"
 #include "kernels/cpu/threads.hpp"
+#include "parallel/page_release.hpp"
 
 namespace weft::plan {
 
@@ -243,21 +244,20 @@ Work make_adamw(int64_t elems, int seed) {
   };
 }
 
-// ZeRO-2/3's released memory: `elems` floats given back to the OS (madvise DONTNEED, as
-// parallel/data_parallel.cpp's release_range) and then accumulated into (+=), as the next
-// backward does: a read fault (zero page) and a write fault per page. 4 bytes per element
-// released (the plain read-modify-write traffic in the time is a few % of it here).
+// ZeRO-2/3's released memory: `elems` floats on huge pages given back to the OS and then
+// accumulated into (+=), as the next backward does. The release is train's own
+// (parallel/page_release.hpp, PageGrain::kHuge, train's default): whole 2 MiB pages go
+// back and fault in again one at a time, the partial edges are zeroed. 4 bytes per element.
 constexpr double kFaultBytesPerElem = 4.0;
 Work make_fault(int64_t elems, int seed) {
   const std::size_t n = static_cast<std::size_t>(elems);
-  auto buf = std::make_shared<AlignedBuffer<float>>(n);
+  auto buf = std::make_shared<AlignedBuffer<float>>();
+  buf->allocate(n, /*zero=*/false);
+  advise_huge_pages(buf->data(), buf->bytes());  // before the first touch, as GptModel's
   fill(buf->data(), n, 51 + seed);
   return [buf, n] {
     float* p = buf->data();
-    const std::size_t ps = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const auto a = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t first = (a + ps - 1) / ps * ps, last = (a + n * sizeof(float)) / ps * ps;
-    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    parallel::release_range(p, 0, n, parallel::PageGrain::kHuge);
     const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(n);
 #pragma omp parallel for schedule(static)
     for (std::ptrdiff_t i = 0; i < count; ++i) p[i] += 1.0f;
