@@ -27,6 +27,7 @@ struct PlanArgs {
   std::string intra, inter;
   double intra_bw_gbs = 0, inter_bw_gbs = 0, intra_lat_us = -1, inter_lat_us = -1;
   int dp = 0, tp = 1, pp = 1, zero = 0;
+  std::string zero_release = "grads";  // local runs: as weft train --zero-release
   int64_t micro_batch = 1, global_batch = 512;
   std::string recompute = "none", schedule = "1f1b", flops_rule = "narayanan";
   bool fp32 = false, no_sp = false;
@@ -132,6 +133,7 @@ LocalRun build_local_run(const PlanArgs& a) {
   r.micro_batch = a.micro_batch;
   r.global_batch = a.global_batch;
   r.zero = a.zero;
+  r.zero_release = a.zero_release;
   const int machine = cpu::num_threads();
   r.threads_per_rank = a.rank_threads > 0 ? a.rank_threads : std::max(1, machine / local_ranks(r));
   local_validate(r);
@@ -260,6 +262,9 @@ std::function<int()> plan_setup(CLI::App& app) {
                app.add_option("--micro-batch", a->micro_batch, "Sequences per micro-batch")->capture_default_str();
                app.add_option("--global-batch", a->global_batch, "Sequences per step")->capture_default_str();
                app.add_option("--zero", a->zero, "ZeRO stage 0-3")->capture_default_str();
+               app.add_option("--zero-release", a->zero_release,
+                              "Local runs (--calibrate/--rates): weft train's --zero-release, none|grads|all")
+                   ->capture_default_str();
                app.add_option("--recompute", a->recompute, "Activation recomputation: none, selective, full")->capture_default_str();
                app.add_option("--schedule", a->schedule, "Pipeline schedule: 1f1b or gpipe")->capture_default_str();
                app.add_flag("--fp32", a->fp32, "Plain fp32 training instead of mixed precision");

@@ -46,8 +46,12 @@ std::function<int()> setup_train(CLI::App& app) {
   app.add_option("--zero", o->zero, "ZeRO stage 0|1|2|3 over the data-parallel ranks")->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "gradient bucket size in MiB")->capture_default_str();
   app.add_option("--zero-release", o->zero_release,
-                 "ZeRO-2/3 memory given back to the OS: none|grads|all (all: also ZeRO-3's "
-                 "released parameters; page faults make it slow)")
+                 "ZeRO-2/3 memory given back to the OS, whole 2 MiB pages: none|grads|all "
+                 "(all: also ZeRO-3's released parameters)")
+      ->capture_default_str();
+  app.add_option("--dp-early-wte", o->dp_early_wte,
+                 "reduce the wte gradient rows this step's tokens do not touch right after the "
+                 "LM head's backward (dp with tp = pp = 1; bitwise the same sums)")
       ->capture_default_str();
   app.add_option("--allreduce", o->allreduce,
                  "dp gradient all-reduce: flat | hier (in node, across nodes, in node) | auto "

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
@@ -135,6 +136,9 @@ class GptModel {
   void zero_grad();
 
   const float* logits() const { return cur_->acts.logits; }  // (B,T,Vp) of the last forward
+  // Token ids (B·T) of the current slot's last forward (first stage; empty on the
+  // others). The embedding backward adds only into these rows of wte's gradient.
+  std::span<const std::int32_t> slot_tokens() const;
 
   // --- Extension points for stages with their own loss (SFT packing, reward model,
   // PPO, DPO). Defined in gpt_model_heads.cpp.

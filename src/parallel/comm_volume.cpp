@@ -60,6 +60,10 @@ CommVolume comm_volume_formula(const CommVolumeSetup& s) {
       v.dp = -1;
     }
     if (v.dp >= 0 && s.shape.pp == 1) v.dp += 16;
+    // Early wte: the touched-row map (Vp bytes, max over dp), then the touched rows
+    // (R x C floats) all-reduced once more after the embedding backward.
+    if (v.dp >= 0 && s.wte_late_rows >= 0 && s.shape.tp == 1 && s.shape.pp == 1)
+      v.dp += Vp + 4.0 * s.wte_late_rows * C;
   }
   return v;
 }

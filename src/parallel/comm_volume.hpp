@@ -20,6 +20,10 @@ struct CommVolumeSetup {
   int B = 1, T = 1;      // this dp rank's rows of one micro-batch, sequence length
   int micro = 1;         // micro-batches per step (pp: m; else --grad-accum)
   int zero = 0;          // ZeRO stage on the dp axis
+  // DP's early wte reduction (dp_wte_split.hpp; dp > 1, tp = pp = 1): the distinct
+  // wte rows the last micro-batch's tokens touch over all dp ranks, a fact of the
+  // data that changes every step. < 0: wte is reduced late, within its bucket.
+  int wte_late_rows = -1;
 };
 
 // Payload bytes per step (as CommBytes counts them: all-reduce = buffer, reduce-

@@ -4,57 +4,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <span>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "kernels/cpu/grad_norm.hpp"
+#include "parallel/page_release.hpp"
 
 namespace weft::parallel {
-namespace {
-
-std::size_t page_size() {
-  static const auto size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return size;
-}
-
-// Returns the whole pages inside p[begin, end) to the OS (they read as zero after)
-// and zeroes the partial pages at the edges, so the whole range reads as zero.
-void release_range(float* p, std::size_t begin, std::size_t end) {
-  if (end <= begin) return;
-  const std::size_t ps = page_size();
-  const auto a = reinterpret_cast<std::uintptr_t>(p + begin);
-  const auto b = reinterpret_cast<std::uintptr_t>(p + end);
-  const std::uintptr_t first = (a + ps - 1) / ps * ps, last = b / ps * ps;
-  if (last <= first || madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) {
-    std::fill(p + begin, p + end, 0.0f);
-    return;
-  }
-  std::fill(p + begin, reinterpret_cast<float*>(first), 0.0f);
-  std::fill(reinterpret_cast<float*>(last), p + end, 0.0f);
-}
-
-// Bytes of p[0, n) resident in RAM (whole pages, as the kernel counts them).
-double resident_bytes(const float* p, std::size_t n) {
-  if (n == 0) return 0.0;
-  const std::size_t ps = page_size();
-  const auto a = reinterpret_cast<std::uintptr_t>(p) / ps * ps;
-  const auto b = reinterpret_cast<std::uintptr_t>(p + n);
-  const std::size_t pages = (b - a + ps - 1) / ps;
-  std::vector<unsigned char> vec(pages);
-  if (mincore(reinterpret_cast<void*>(a), pages * ps, vec.data()) != 0) return -1.0;
-  std::size_t in = 0;
-  for (unsigned char v : vec) in += v & 1u;
-  return static_cast<double>(in * ps);
-}
-
-}  // namespace
-
 DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
                            const DataParallelOptions& options)
     : comm_(comm),
@@ -66,6 +26,9 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
       n_(comm.size()) {
   if (options_.zero < 0 || options_.zero > 3)
     throw config_error(str("--zero ", options_.zero, ": expected 0, 1, 2 or 3"));
+  // WEFT_DP_PROGRESS_IN_BLOCKS=0: test pending reductions only between blocks (A/B).
+  if (const char* e = std::getenv("WEFT_DP_PROGRESS_IN_BLOCKS"); e != nullptr && *e == '0')
+    options_.progress_in_blocks = false;
   const std::size_t nb = plan_.buckets().size();
   gather_.resize(nb);
   gathering_.assign(nb, 0);
@@ -73,6 +36,11 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
   if (options_.zero >= 1) {
     m_.allocate(plan_.shard_floats());
     v_.allocate(plan_.shard_floats());
+  }
+  std::size_t off = 0;
+  for (const DpBucket& bk : plan_.buckets()) {
+    bucket_shard_off_.push_back(off);
+    for (const DpRange& r : bk.ranges) off += plan_.piece(r) + (r.end - plan_.tail_begin(r));
   }
   if (options_.zero == 3) {
     // Every rank starts from the same weights; from now on only the own pieces count.
@@ -84,11 +52,32 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
   }
   if (options_.zero >= 2 && n_ > 1 && model_.grads() != nullptr)
     for (std::size_t b = 0; b < nb; ++b) release_grads(static_cast<int>(b));
+  // wte early: the whole model on this rank (a tp rank holds a vocabulary slice, a
+  // pipeline splits the LM head from the embedding).
+  const model::ParamTensor& wte = model_.layout()[model::ParamId::kWte];
+  if (options_.early_wte && n_ > 1 && model_.grads() != nullptr && model_.tp().size == 1 &&
+      model_.first_stage() && model_.last_stage()) {
+    WEFT_CHECK(wte.size == static_cast<std::size_t>(model_.config().padded_vocab) *
+                               static_cast<std::size_t>(model_.config().n_embd));
+    for (const DpBucket& bk : plan_.buckets())
+      for (const DpRange& r : bk.ranges)
+        if (r.tensor == static_cast<int>(model::ParamId::kWte)) wte_range_ = r;
+    WEFT_CHECK(wte_range_.begin == wte.offset && wte_range_.end == wte.offset + wte.size);
+    wte_ = std::make_unique<WteSplit>(wte.offset, model_.config().padded_vocab,
+                                      model_.config().n_embd);
+  }
   model_.set_hooks(this);
 }
 
 DataParallel::~DataParallel() {
   model_.set_hooks(nullptr);
+  // ZeRO-1/2 gathers still in flight write into the model: finish them (a failed
+  // peer has already been reported by whoever waited first).
+  try {
+    for (std::size_t b = 0; b < gather_.size(); ++b)
+      for (comm::Request& r : gather_[b]) r.wait();
+  } catch (const std::exception&) {
+  }
 }
 
 std::string DataParallel::context(const char* what, int b) const {
@@ -100,7 +89,12 @@ void DataParallel::begin_micro(bool sync) {
 }
 
 void DataParallel::progress() {
-  while (pending_done_ < pending_.size() && pending_[pending_done_].test()) ++pending_done_;
+  // Test every request, not only the oldest: a rank-ordered MPI reduction moves to its
+  // next phase only inside its own test(), so later buckets advance too.
+  if (wte_ && wte_->active() && !wte_early_started_) (void)wte_->union_ready();
+  for (comm::Request& r : wte_early_) r.test();
+  for (std::size_t i = pending_done_; i < pending_.size(); ++i) pending_[i].test();
+  while (pending_done_ < pending_.size() && pending_[pending_done_].done()) ++pending_done_;
   release_finished_buckets();
 }
 
@@ -116,8 +110,9 @@ void DataParallel::release_grads(int b) {
     return;
   float* g = model_.grads();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    release_range(g, r.begin, plan_.piece_begin(r, rank_));
-    release_range(g, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+    release_range(g, r.begin, plan_.piece_begin(r, rank_), options_.release_grain);
+    release_range(g, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r),
+                  options_.release_grain);
   }
 }
 
@@ -137,39 +132,111 @@ void DataParallel::zero_grads() {
   }
 }
 
-void DataParallel::start_bucket_reduce(int b) {
+void DataParallel::start_range_reduce(const DpRange& r, const std::string& ctx,
+                                      std::vector<comm::Request>& out) {
   float* g = model_.grads();
+  if (options_.zero == 0) {
+    out.push_back(comm_.iall_reduce(g + r.begin, g + r.begin, r.size(), comm::DType::kF32,
+                                    comm::ReduceOp::kSum, ctx));
+    return;
+  }
+  const std::size_t c = plan_.piece(r);
+  if (c > 0)
+    out.push_back(comm_.ireduce_scatter(g + r.begin, g + plan_.piece_begin(r, rank_), c,
+                                        comm::DType::kF32, comm::ReduceOp::kSum, ctx));
+  const std::size_t tb = plan_.tail_begin(r);
+  if (tb < r.end)
+    out.push_back(comm_.iall_reduce(g + tb, g + tb, r.end - tb, comm::DType::kF32,
+                                    comm::ReduceOp::kSum, ctx));
+}
+
+void DataParallel::start_bucket_reduce(int b) {
   const std::string ctx = context(options_.zero == 0 ? "grads" : "grad shards", b);
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    if (options_.zero == 0) {
-      pending_.push_back(comm_.iall_reduce(g + r.begin, g + r.begin, r.size(), comm::DType::kF32,
-                                           comm::ReduceOp::kSum, ctx));
-      continue;
-    }
-    const std::size_t c = plan_.piece(r);
-    if (c > 0)
-      pending_.push_back(comm_.ireduce_scatter(g + r.begin, g + plan_.piece_begin(r, rank_), c,
-                                               comm::DType::kF32, comm::ReduceOp::kSum, ctx));
-    const std::size_t tb = plan_.tail_begin(r);
-    if (tb < r.end)
-      pending_.push_back(comm_.iall_reduce(g + tb, g + tb, r.end - tb, comm::DType::kF32,
-                                           comm::ReduceOp::kSum, ctx));
+    if (wte_ && wte_->active() && r.begin == wte_range_.begin) continue;  // early + late
+    start_range_reduce(r, ctx, pending_);
   }
+}
+
+// ---- wte early reduction (dp_wte_split.hpp) ----------------------------------
+
+void DataParallel::wte_begin() {
+  wte_->begin(comm_, model_.slot_tokens(), str("step ", step_ + 1, " wte rows"));
+}
+
+// The head's backward is done: wte's gradient is final outside the touched rows.
+void DataParallel::wte_start_early() {
+  Stopwatch sw;
+  wte_->wait_union();
+  exposed_ms_ += sw.ms();
+  wte_->take_touched(model_.grads());
+  start_range_reduce(wte_range_, str("step ", step_ + 1, " wte early"), wte_early_);
+  wte_early_started_ = true;
+}
+
+// Before the embedding backward adds into the touched rows.
+void DataParallel::wte_finish_early() {
+  Stopwatch sw;
+  for (comm::Request& r : wte_early_) r.wait();
+  wte_early_.clear();
+  exposed_ms_ += sw.ms();
+  wte_->restore_touched(model_.grads());
+}
+
+void DataParallel::wte_start_late() {
+  const std::span<float> rows = wte_->pack(model_.grads());
+  if (!rows.empty())  // every rank holds the same union, so all skip together
+    wte_late_ = comm_.iall_reduce(rows.data(), rows.data(), rows.size(), comm::DType::kF32,
+                                  comm::ReduceOp::kSum, str("step ", step_ + 1, " wte late"));
+}
+
+// After wte_late_ completed: the touched rows' sums into what this rank keeps.
+void DataParallel::wte_finish_late() {
+  float* g = model_.grads();
+  const DpRange& r = wte_range_;
+  if (options_.zero == 0) {
+    wte_->unpack(g, r.begin, r.end);
+  } else {
+    wte_->unpack(g, plan_.piece_begin(r, rank_), plan_.piece_begin(r, rank_) + plan_.piece(r));
+    wte_->unpack(g, plan_.tail_begin(r), r.end);
+  }
+  wte_->end();
+  wte_early_started_ = false;
 }
 
 void DataParallel::grads_ready(int unit) {
   if (!sync_ || n_ == 1) return;
+  const bool wte_now = wte_ && wte_->active();
   const int b = plan_.bucket_of_unit(unit);
-  if (plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit) {
+  const bool bucket_ends = plan_.buckets()[static_cast<std::size_t>(b)].units.back() == unit;
+  // The early reduction may start from the head's grads_ready on. It waits for the
+  // union only when it must go now: before any other collective (a bucket; ZeRO-3's
+  // gathers in params_needed) and before the embedding backward (unit 0), so every
+  // rank starts the same collectives in the same order; else a rank whose peer has
+  // not reached its backward yet goes on computing.
+  if (wte_now && !wte_early_started_ &&
+      (options_.zero == 3 || bucket_ends || unit == 0 || wte_->union_ready()))
+    wte_start_early();
+  if (bucket_ends) {
     start_bucket_reduce(b);
     bucket_marks_.emplace_back(pending_.size(), b);
   }
+  if (wte_now && unit == 0) wte_finish_early();
+  if (wte_now && unit == model::kUnitEmbedding) wte_start_late();
   progress();
+}
+
+void DataParallel::sum_column_parallel_input_grad(float* /*dinp*/, std::size_t /*n*/) {
+  if (sync_ && n_ > 1 && options_.progress_in_blocks) progress();
 }
 
 void DataParallel::finish_grads() {
   Stopwatch sw;
+  for (comm::Request& r : wte_early_) r.wait();  // (only if backward stopped early)
+  wte_early_.clear();
   for (comm::Request& r : pending_) r.wait();
+  wte_late_.wait();
+  if (wte_ && wte_->active()) wte_finish_late();
   pending_done_ = pending_.size();
   release_finished_buckets();
   pending_.clear();
@@ -212,6 +279,7 @@ void DataParallel::optimizer_step(const cpu::AdamWConfig& config, float grad_sca
   ++t_;
   float* p = model_.params();
   const float* g = model_.grads();
+  const bool gather = options_.zero <= 2 && n_ > 1;  // ZeRO-3 gathers per unit when used
   std::size_t off = 0;
   auto update = [&](std::size_t at, std::size_t count, bool decay) {
     if (count == 0) return;
@@ -220,23 +288,37 @@ void DataParallel::optimizer_step(const cpu::AdamWConfig& config, float grad_sca
                       std::span<const cpu::AdamWRange>(&range, 1), config, t_, grad_scale);
     off += count;
   };
-  for (const DpBucket& bk : plan_.buckets())
-    for (const DpRange& r : bk.ranges) {
+  // Buckets in forward order (the embedding's first): each bucket's all-gather starts
+  // as soon as its shard is updated, behind the AdamW of the others.
+  for (std::size_t b = plan_.buckets().size(); b-- > 0;) {
+    off = bucket_shard_off_[b];
+    for (const DpRange& r : plan_.buckets()[b].ranges) {
       update(plan_.piece_begin(r, rank_), plan_.piece(r), r.decay);
       update(plan_.tail_begin(r), r.end - plan_.tail_begin(r), r.decay);
     }
-  WEFT_CHECK(off == plan_.shard_floats());
-  if (options_.zero == 3 || n_ == 1) return;  // ZeRO-3 gathers per unit when used
-  std::vector<comm::Request> reqs;
-  for (std::size_t b = 0; b < plan_.buckets().size(); ++b)
-    for (const DpRange& r : plan_.buckets()[b].ranges)
-      if (plan_.piece(r) > 0)
-        reqs.push_back(comm_.iall_gather(p + plan_.piece_begin(r, rank_), p + r.begin,
-                                         plan_.piece(r), comm::DType::kF32,
-                                         context("params", static_cast<int>(b))));
-  Stopwatch sw;
-  for (comm::Request& r : reqs) r.wait();
-  exposed_ms_ += sw.ms();
+    WEFT_CHECK(off ==
+               (b + 1 < plan_.buckets().size() ? bucket_shard_off_[b + 1] : plan_.shard_floats()));
+    if (gather) {
+      resident_[b] = 0;
+      poison_params(static_cast<int>(b));  // --test-poison: NaN until the gather lands
+      start_gather(static_cast<int>(b));
+    }
+  }
+  if (gather && !overlap_gathers())
+    for (std::size_t b = plan_.buckets().size(); b-- > 0;) wait_gather(static_cast<int>(b));
+}
+
+bool DataParallel::overlap_gathers() const {
+  return options_.overlap_param_gather && model_.precision() != cpu::Precision::kBf16 &&
+         model_.first_stage() && model_.last_stage();
+}
+
+// Lets in-flight parameter gathers advance (MPI moves data only inside its calls).
+void DataParallel::progress_gathers() {
+  for (std::size_t b = 0; b < gather_.size(); ++b)
+    if (gathering_[b])
+      for (comm::Request& r : gather_[b])
+        if (!r.test()) return;
 }
 
 // ---- ZeRO-3 ------------------------------------------------------------------
@@ -256,8 +338,9 @@ void DataParallel::release_params(int b) {
   if (n_ == 1 || options_.poison_released || !options_.release_params) return;
   float* p = model_.params();
   for (const DpRange& r : plan_.buckets()[static_cast<std::size_t>(b)].ranges) {
-    release_range(p, r.begin, plan_.piece_begin(r, rank_));
-    release_range(p, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r));
+    release_range(p, r.begin, plan_.piece_begin(r, rank_), options_.release_grain);
+    release_range(p, plan_.piece_begin(r, rank_) + plan_.piece(r), plan_.tail_begin(r),
+                  options_.release_grain);
   }
 }
 
@@ -286,7 +369,15 @@ void DataParallel::wait_gather(int b) {
 }
 
 void DataParallel::params_needed(int unit, model::Pass pass) {
-  if (options_.zero != 3 || n_ == 1) return;
+  // Start of a synchronising backward: the union of the touched wte rows.
+  if (wte_ && sync_ && unit == model::kUnitEmbedding && pass == model::Pass::kBackward)
+    wte_begin();
+  if (n_ == 1 || options_.zero == 0) return;
+  if (options_.zero <= 2) {  // the all-gathers of the last optimizer step
+    wait_gather(plan_.bucket_of_unit(unit));
+    progress_gathers();
+    return;
+  }
   const int L = model_.config().n_layer;
   const int head = model::unit_head(L);
   const bool head_resident = resident_[static_cast<std::size_t>(plan_.bucket_of_unit(head))] != 0;
@@ -326,9 +417,14 @@ void DataParallel::params_done(int unit, model::Pass /*pass*/) {
 }
 
 void DataParallel::gather_all_params() {
-  if (options_.zero != 3 || n_ == 1) return;
+  if (options_.zero == 0 || n_ == 1) return;
   for (std::size_t b = 0; b < plan_.buckets().size(); ++b) start_gather(static_cast<int>(b));
   for (std::size_t b = 0; b < plan_.buckets().size(); ++b) wait_gather(static_cast<int>(b));
+}
+
+void DataParallel::wait_param_gathers() {
+  for (std::size_t b = 0; b < gather_.size(); ++b)
+    if (gathering_[b]) wait_gather(static_cast<int>(b));
 }
 
 DpMemory DataParallel::memory() const {

@@ -2,6 +2,7 @@
 #include "plan/calibrate.hpp"
 
 #include <cblas.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "core/cpu_time.hpp"
+#include "core/huge_pages.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
@@ -28,6 +30,7 @@
 #include "kernels/cpu/layernorm.hpp"
 #include "kernels/cpu/residual.hpp"
 #include "kernels/cpu/threads.hpp"
+#include "parallel/page_release.hpp"
 
 namespace weft::plan {
 
@@ -241,6 +244,26 @@ Work make_adamw(int64_t elems, int seed) {
   };
 }
 
+// ZeRO-2/3's released memory: `elems` floats on huge pages given back to the OS and then
+// accumulated into (+=), as the next backward does. The release is train's own
+// (parallel/page_release.hpp, PageGrain::kHuge, train's default): whole 2 MiB pages go
+// back and fault in again one at a time, the partial edges are zeroed. 4 bytes per element.
+constexpr double kFaultBytesPerElem = 4.0;
+Work make_fault(int64_t elems, int seed) {
+  const std::size_t n = static_cast<std::size_t>(elems);
+  auto buf = std::make_shared<AlignedBuffer<float>>();
+  buf->allocate(n, /*zero=*/false);
+  advise_huge_pages(buf->data(), buf->bytes());  // before the first touch, as GptModel's
+  fill(buf->data(), n, 51 + seed);
+  return [buf, n] {
+    float* p = buf->data();
+    parallel::release_range(p, 0, n, parallel::PageGrain::kHuge);
+    const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(n);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < count; ++i) p[i] += 1.0f;
+  };
+}
+
 struct Restore {  // puts the caller's thread count back
   int threads = cpu::num_threads();
   ~Restore() { cpu::set_num_threads(threads); }
@@ -294,6 +317,8 @@ Rates calibrate_measure(const std::vector<LocalRun>& runs, const Rates& have,
       }
       const int64_t n = r.micro_batch * r.model.seq;
       const double params = local_stage_params(r, st) / (r.zero >= 1 ? r.dp : 1);
+      const FaultBytes fb = local_fault_bytes(r, st);
+      const int64_t release_elems = static_cast<int64_t>(std::min(fb.step / 4.0, 16.0 * (1 << 20)));
       const struct {
         const char* kind;
         int64_t elems;
@@ -304,9 +329,11 @@ Rates calibrate_measure(const std::vector<LocalRun>& runs, const Rates& have,
           {"classifier", n * (r.model.vocab / r.tp), kClassifierBytesPerElem, make_classifier},
           {"adamw", static_cast<int64_t>(std::min(params, 16.0 * (1 << 20))), kAdamwBytesPerElem,
            make_adamw},
+          {"fault", std::max<int64_t>(release_elems, 1), kFaultBytesPerElem, make_fault},
       };
       for (const auto& k : kernels) {
         if (std::string(k.kind) == "classifier" && st != r.pp - 1) continue;
+        if (std::string(k.kind) == "fault" && fb.step <= 0) continue;
         if (rates_has_kernel(have.compute, k.kind, k.elems, th, ranks) ||
             rates_has_kernel(out.compute, k.kind, k.elems, th, ranks))
           continue;

@@ -19,6 +19,7 @@ nlohmann::json stages_json(const LocalStepReport& r) {
   for (const StageTime& t : r.stages)
     s.push_back({{"gemm_s", t.gemm_s}, {"attention_s", t.attention_s}, {"memory_s", t.memory_s},
                  {"tp_comm_s", t.tp_comm_s}, {"pp_comm_s", t.pp_comm_s},
+                 {"zero_gather_s", t.zero_gather_s},
                  {"micro_batch_s", t.micro_batch_s}, {"optimizer_s", t.optimizer_s}});
   return s;
 }
@@ -56,15 +57,17 @@ std::string local_report_text(const LocalRun& run, const LocalStepReport& w,
     << run.threads_per_rank << " thread(s): " << run.model.name << ", dp " << run.dp << " tp "
     << run.tp << " pp " << run.pp << ", B " << run.global_batch << " = " << w.micro_batches
     << " micro-batch(es) of " << run.micro_batch << " × T " << run.model.seq << "\n";
-  o << "  stage  gemm_s  attn_s  memory_s  tp_s   pp_s   per micro-batch  optimizer_s\n";
+  o << "  stage  gemm_s  attn_s  memory_s  tp_s   pp_s   zero3_s  per micro-batch  optimizer_s\n";
   for (std::size_t i = 0; i < w.stages.size(); ++i) {
     const StageTime& t = w.stages[i];
     o << "  " << i << fmt("      %.3f   %.3f   %.3f", t.gemm_s, t.attention_s, t.memory_s)
-      << fmt("     %.3f  %.3f", t.tp_comm_s, t.pp_comm_s)
+      << fmt("     %.3f  %.3f  %.3f  ", t.tp_comm_s, t.pp_comm_s, t.zero_gather_s)
       << fmt("  %.3f           %.3f\n", t.micro_batch_s, t.optimizer_s);
   }
-  o << fmt("  pipeline %.3f s + wte sync %.3f s + dp all-reduce %.3f s + optimizer %.3f s\n",
-           w.pipeline_s, w.wte_sync_s, w.dp_comm_s, w.optimizer_s);
+  o << fmt("  pipeline %.3f s + wte sync %.3f s + dp messages %.3f s", w.pipeline_s, w.wte_sync_s,
+           w.dp_comm_s)
+    << fmt(" (ZeRO-%.0f, %.1f MB per step) + optimizer %.3f s\n", run.zero, w.dp_bytes / 1e6,
+           w.optimizer_s);
   o << fmt("  step %.3f s wall (%.1f GFLOP of sgemm); CPU clock: %.3f CPU-s per step\n", w.step_s,
            w.flops / 1e9, c.cpu_s);
   o << "  links: " << w.link << "\n";
@@ -86,6 +89,8 @@ nlohmann::json local_report_json(const LocalRun& run, const LocalStepReport& w,
   j["pipeline_s"] = w.pipeline_s;
   j["wte_sync_s"] = w.wte_sync_s;
   j["dp_comm_s"] = w.dp_comm_s;
+  j["dp_bytes"] = w.dp_bytes;
+  j["zero"] = run.zero;
   j["optimizer_s"] = w.optimizer_s;
   j["flops"] = w.flops;
   j["link"] = w.link;

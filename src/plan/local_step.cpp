@@ -11,6 +11,8 @@
 //    forward and 2 of d input backward; one each for the embedding and the LM head.
 //  - pp: one (n, C) activation each way per micro-batch; the tied wte gradient goes from
 //    the last stage to the first and wte back after the update (train/pipeline_step.cpp).
+//  - dp: parallel/data_parallel.cpp per ZeRO stage (local_dp_traffic, checked against
+//    parallel/comm_volume.cpp's formula), --zero-release page faults (local_fault_bytes).
 #include "plan/local_step.hpp"
 
 #include <algorithm>
@@ -79,7 +81,11 @@ void local_validate(const LocalRun& r) {
   if (r.micro_batch < 1 || r.global_batch % (static_cast<int64_t>(r.dp) * r.micro_batch) != 0)
     throw config_error(str("global batch ", r.global_batch, " is not a multiple of dp·micro-batch = ",
                            static_cast<int64_t>(r.dp) * r.micro_batch));
-  if (r.zero < 0 || r.zero > 1) throw config_error("the local step model covers ZeRO 0 and 1");
+  if (r.zero < 0 || r.zero > 3) throw config_error(str("ZeRO stage ", r.zero, " is not 0-3"));
+  if (r.zero_release != "none" && r.zero_release != "grads" && r.zero_release != "all")
+    throw config_error(str("--zero-release '", r.zero_release, "': expected none, grads or all"));
+  if (r.zero == 3 && (r.tp > 1 || r.pp > 1))
+    throw config_error("ZeRO-3 runs with tp = pp = 1 only (weft refuses it with tp or pp)");
 }
 
 std::vector<GemmCall> local_stage_gemms(const LocalRun& r, int stage) {
@@ -126,13 +132,56 @@ StageBytes local_stage_bytes(const LocalRun& r, int stage) {
 double local_stage_params(const LocalRun& r, int stage) {
   const Shard s = shard_of(r, stage);
   const double C = static_cast<double>(s.C), Cs = static_cast<double>(s.Cs);
-  double p = static_cast<double>(s.Ls) * (12.0 * C * Cs + 7.0 * Cs + 6.0 * C);
-  if (s.first) p += static_cast<double>(s.Vs) * C + static_cast<double>(s.T) * C;
-  if (s.last) p += 2.0 * C;
-  return p;
+  return static_cast<double>(s.Ls) * (12.0 * C * Cs + 7.0 * Cs + 6.0 * C) +
+         static_cast<double>(s.Vs) * C + static_cast<double>(s.T) * C + 2.0 * C;
 }
 
-double local_optimizer_bytes(double params) { return 36.0 * params; }
+double local_optimizer_bytes(const LocalRun& r, int stage) {
+  const Shard s = shard_of(r, stage);
+  const double psi = local_stage_params(r, stage), dp = static_cast<double>(r.dp);
+  // ZeRO-0 under pp: the last stage leaves its copy of wte to the first (pipeline_step.cpp).
+  const double copy = (r.zero == 0 && s.last && !s.first) ? static_cast<double>(s.Vs * s.C) : 0.0;
+  const double updated = r.zero >= 1 ? psi / dp : psi - copy;
+  const double normed = r.zero >= 1 ? psi / dp : psi;
+  const double zeroed = r.zero >= 2 ? psi / dp : psi;
+  return 28.0 * updated + 4.0 * normed + 4.0 * zeroed;
+}
+
+double DpTraffic::bytes(int64_t micro_batches) const {
+  return allreduce + reduce_scatter + allgather_step +
+         static_cast<double>(micro_batches) * allgather_micro;
+}
+
+DpTraffic local_dp_traffic(const LocalRun& r, int stage) {
+  DpTraffic t;
+  if (r.dp <= 1) return t;
+  const double psi = 4.0 * local_stage_params(r, stage);
+  if (r.zero == 0) {
+    t.allreduce = psi;
+  } else if (r.zero <= 2) {
+    t.reduce_scatter = psi;
+    t.allgather_step = psi;
+  } else {  // tp = pp = 1 (local_validate): the whole model is one stage
+    const Shard s = shard_of(r, stage);
+    const double C = static_cast<double>(s.C);
+    const double embedding = 4.0 * (static_cast<double>(s.Vs) + static_cast<double>(s.T)) * C;
+    const double head = 4.0 * 2.0 * C;
+    const double blocks = psi - embedding - head;
+    t.reduce_scatter = psi;
+    t.allgather_micro = 3.0 * embedding + 2.0 * head + 2.0 * blocks;
+    t.gathers_micro = 3 + 2 + 2 * static_cast<int>(s.Ls);
+  }
+  return t;
+}
+
+FaultBytes local_fault_bytes(const LocalRun& r, int stage) {
+  FaultBytes f;
+  if (r.dp <= 1 || r.zero < 2 || r.zero_release == "none") return f;
+  const double away = static_cast<double>(r.dp - 1) / r.dp;
+  f.step = away * 4.0 * local_stage_params(r, stage);
+  if (r.zero == 3 && r.zero_release == "all") f.micro = away * local_dp_traffic(r, stage).allgather_micro;
+  return f;
+}
 
 LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool cpu) {
   local_validate(r);
@@ -170,31 +219,58 @@ LocalStepReport local_step_estimate(const LocalRun& r, const Rates& rates, bool 
       const double sends = (s.first || s.last) ? 1.0 : 2.0;  // per direction, this stage's edges
       t.pp_comm_s = sends * (cpu ? act_bytes / link.bandwidth : comm_p2p_s(act_bytes, link));
     }
-    t.micro_batch_s = t.gemm_s + t.attention_s + t.memory_s + t.tp_comm_s + t.pp_comm_s;
+    const DpTraffic dpt = local_dp_traffic(r, st);
+    if (dpt.gathers_micro > 0) {  // ZeRO-3: each unit gathered where it is used
+      const double k = static_cast<double>(r.dp - 1);
+      t.zero_gather_s = cpu ? k / r.dp * dpt.allgather_micro / link.bandwidth
+                            : comm_allgather_s(r.dp, dpt.allgather_micro, link) +
+                                  (dpt.gathers_micro - 1) * k * link.latency;
+    }
+    const FaultBytes fb = local_fault_bytes(r, st);
+    const int64_t release_elems = static_cast<int64_t>(std::min(fb.step / 4.0, 16.0 * (1 << 20)));
+    if (fb.micro > 0) {
+      t.fault_s = fb.micro / rates_kernel_bandwidth(c, "fault", release_elems, th, ranks, cpu);
+      t.zero_gather_s += t.fault_s;
+    }
+    t.micro_batch_s =
+        t.gemm_s + t.attention_s + t.memory_s + t.tp_comm_s + t.pp_comm_s + t.zero_gather_s;
+    if (fb.step > 0)
+      rep.fault_s = std::max(
+          rep.fault_s, fb.step / rates_kernel_bandwidth(c, "fault", release_elems, th, ranks, cpu));
     const double params = local_stage_params(r, st) / (r.zero >= 1 ? r.dp : 1);
     const int64_t opt_elems = static_cast<int64_t>(std::min(params, 16.0 * (1 << 20)));
-    t.optimizer_s = local_optimizer_bytes(params) /
-                    rates_kernel_bandwidth(c, "adamw", opt_elems, th, ranks, cpu);
+    const double opt_gbs = rates_kernel_bandwidth(c, "adamw", opt_elems, th, ranks, cpu);
+    t.optimizer_s = local_optimizer_bytes(r, st) / opt_gbs;
     rep.optimizer_s = std::max(rep.optimizer_s, t.optimizer_s);
     max_mb = std::max(max_mb, t.micro_batch_s);
     sum_mb += t.micro_batch_s;
     busy_cpu += static_cast<double>(r.dp * r.tp) * (m * t.micro_batch_s + t.optimizer_s);
+    // The dp messages of the busiest stage (every stage holds wte: first and last tie).
+    if (dpt.bytes(rep.micro_batches) > rep.dp_bytes) {
+      rep.dp_bytes = dpt.bytes(rep.micro_batches);
+      const double k = static_cast<double>(r.dp - 1);
+      rep.dp_comm_s =
+          cpu ? (2.0 * dpt.allreduce + dpt.reduce_scatter + dpt.allgather_step) * k / r.dp /
+                    link.bandwidth
+              : (dpt.allreduce > 0 ? comm_allreduce_s(r.dp, dpt.allreduce, link) : 0.0) +
+                    (dpt.reduce_scatter > 0 ? comm_reduce_scatter_s(r.dp, dpt.reduce_scatter, link) : 0.0) +
+                    (dpt.allgather_step > 0 ? comm_allgather_s(r.dp, dpt.allgather_step, link) : 0.0);
+    }
+    if (r.pp > 1 && s.first) {
+      // The tied wte: sent last → first (gradient) and back (weights); the last stage
+      // zeroes its gradient copy (4 bytes per element), the first adds the received one
+      // into its own (12), at the streaming (adamw) bandwidth.
+      const double wte = static_cast<double>(s.Vs * s.C);
+      rep.wte_sync_s = 2.0 * (cpu ? 4.0 * wte / link.bandwidth : comm_p2p_s(4.0 * wte, link)) +
+                       16.0 * wte / opt_gbs;
+    }
     rep.stages.push_back(t);
   }
   rep.pipeline_s = m * max_mb + (sum_mb - max_mb);
-  if (r.pp > 1) {
-    const double wte = 4.0 * static_cast<double>(r.model.vocab / r.tp * r.model.hidden);
-    rep.wte_sync_s = 2.0 * (cpu ? wte / link.bandwidth : comm_p2p_s(wte, link));
-  }
-  // The largest stage's gradients (the first: it holds wte) all-reduced over dp.
-  const double grad_bytes = 4.0 * local_stage_params(r, 0);
-  if (r.dp > 1) {
-    const double k = static_cast<double>(r.dp - 1);
-    rep.dp_comm_s = cpu ? 2.0 * k / r.dp * grad_bytes / link.bandwidth
-                        : comm_allreduce_s(r.dp, grad_bytes, link);
-  }
-  rep.step_s = rep.pipeline_s + rep.wte_sync_s + rep.dp_comm_s + rep.optimizer_s;
-  if (cpu) rep.cpu_s = busy_cpu + static_cast<double>(r.tp * r.pp * r.dp) * (rep.wte_sync_s / r.pp + rep.dp_comm_s);
+  rep.step_s = rep.pipeline_s + rep.wte_sync_s + rep.dp_comm_s + rep.optimizer_s + rep.fault_s;
+  if (cpu)
+    rep.cpu_s = busy_cpu + static_cast<double>(r.tp * r.pp * r.dp) *
+                               (rep.wte_sync_s / r.pp + rep.dp_comm_s + rep.fault_s);
   return rep;
 }
 

@@ -170,8 +170,8 @@ Rates rates_from_json(const json& j, const std::string& where) {
       need_object(k[i], q);
       KernelRate e;
       e.kind = text(k[i], "kind", q);
-      if (e.kind != "layer" && e.kind != "classifier" && e.kind != "adamw")
-        throw input_error(str(q, ".kind: '", e.kind, "' is not layer, classifier or adamw"));
+      if (e.kind != "layer" && e.kind != "classifier" && e.kind != "adamw" && e.kind != "fault")
+        throw input_error(str(q, ".kind: '", e.kind, "' is not layer, classifier, adamw or fault"));
       e.elems = positive_int(k[i], "elems", q);
       e.threads = static_cast<int>(positive_int(k[i], "threads", q));
       e.concurrency = static_cast<int>(positive_int(k[i], "concurrency", q));

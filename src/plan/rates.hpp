@@ -27,7 +27,9 @@ struct GemmRate {
 // Effective bandwidth of one family of weft's memory-bound kernels: closed-form bytes
 // (local_step.hpp) / measured time, at a working set of `elems` floats.
 //   "layer": layernorm, GELU, residual adds of one block (fwd + bwd);
-//   "classifier": softmax/cross-entropy over the vocabulary;   "adamw": the optimizer step.
+//   "classifier": softmax/cross-entropy over the vocabulary;   "adamw": the optimizer step;
+//   "fault": memory given back to the OS (madvise DONTNEED) and touched again (+=): the
+//   page faults of ZeRO-2/3's released gradients, per byte released.
 struct KernelRate {
   std::string kind;
   int64_t elems = 0;

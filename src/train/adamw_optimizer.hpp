@@ -22,6 +22,13 @@ class AdamWOptimizer {
   void step(float* params, const float* grads, const cpu::AdamWConfig& config, float grad_scale,
             cpu::bf16* params_bf16 = nullptr);
 
+  // Leaves [offset, offset + count) out of every later step (no read, no write): for a
+  // copy of a tensor that another rank updates and then sends (the pipeline's last stage
+  // holds a copy of the tied wte). Its m and v stay as they are.
+  void exclude(std::size_t offset, std::size_t count);
+  // Parameters a step updates (num_params minus what was excluded).
+  std::size_t updated_params() const;
+
   std::int64_t steps_taken() const { return t_; }
   void set_steps_taken(std::int64_t t) { t_ = t; }  // resume from a checkpoint
   std::size_t size() const { return m_.size(); }

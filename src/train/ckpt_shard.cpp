@@ -46,6 +46,7 @@ std::vector<Piece> owned_pieces(const model::GptModel& m, const parallel::DataPa
 std::vector<CkptTensor> ckpt_rank_tensors(const model::GptModel& m, AdamWOptimizer* opt,
                                           parallel::DataParallel* dp,
                                           const model::GptConfig& full_cfg) {
+  if (dp != nullptr) dp->wait_param_gathers();  // ZeRO-1/2: the step's all-gather may be in flight
   const int rank = dp != nullptr ? dp->comm().rank() : 0;  // ownership follows the dp axis
   const bool sharded_opt = dp != nullptr && dp->zero() >= 1;
   WEFT_CHECK(sharded_opt || opt != nullptr, "checkpoint without an optimizer");

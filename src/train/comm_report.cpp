@@ -10,23 +10,25 @@ namespace weft::train {
 bool CommCheck::matches() const {
   for (int a = 0; a < 3; ++a)
     if (formula[a] >= 0 && measured[a] != formula[a]) return false;
-  return steps_equal;
+  return steps_match;
 }
 
 CommReport::CommReport(parallel::Grid& grid, const parallel::CommVolumeSetup& setup)
-    : grid_(grid), formula_(parallel::comm_volume_formula(setup)) {}
+    : grid_(grid), setup_(setup), formula_(parallel::comm_volume_formula(setup)) {}
 
 void CommReport::begin_step() { grid_.take_bytes(); }
 
-void CommReport::end_step() {
+void CommReport::end_step(int wte_late_rows) {
   const parallel::Grid::AxisBytes b = grid_.take_bytes();
   const double now[3] = {static_cast<double>(b.dp.total()), static_cast<double>(b.tp.total()),
                          static_cast<double>(b.pp.total())};
+  setup_.wte_late_rows = wte_late_rows;
+  formula_ = parallel::comm_volume_formula(setup_);
+  const double f[3] = {formula_.dp, formula_.tp, formula_.pp};
   for (int a = 0; a < 3; ++a) {
-    if (steps_ > 0 && now[a] != last_[a]) steps_equal_ = false;
+    if (f[a] >= 0 && now[a] != f[a]) steps_match_ = false;
     last_[a] = now[a];
   }
-  ++steps_;
 }
 
 nlohmann::json CommReport::json() const {
@@ -41,7 +43,7 @@ nlohmann::json CommReport::json() const {
 std::vector<CommCheck> CommReport::finish(comm::Communicator& world, bool quiet) {
   constexpr int k = 8;
   const double mine[k] = {last_[0],    last_[1],    last_[2], formula_.dp, formula_.tp,
-                          formula_.pp, steps_equal_ ? 1.0 : 0.0, 0.0};
+                          formula_.pp, steps_match_ ? 1.0 : 0.0, 0.0};
   std::vector<double> all(static_cast<std::size_t>(k) * world.size());
   world.all_gather(std::span<const double>(mine, k), std::span<double>(all), "comm bytes report");
   if (world.rank() != 0) return {};
@@ -54,7 +56,7 @@ std::vector<CommCheck> CommReport::finish(comm::Communicator& world, bool quiet)
       c.measured[a] = v[a];
       c.formula[a] = v[3 + a];
     }
-    c.steps_equal = v[6] != 0.0;
+    c.steps_match = v[6] != 0.0;
     out.push_back(c);
   }
   if (!quiet) {

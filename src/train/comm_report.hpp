@@ -22,7 +22,7 @@ struct CommCheck {
   int rank = 0;
   double measured[3] = {0, 0, 0};  // dp, tp, pp
   double formula[3] = {0, 0, 0};   // dp, tp, pp (< 0: no formula)
-  bool steps_equal = true;         // every step moved the same bytes on every axis
+  bool steps_match = true;         // every step's measured bytes equal its formula
   bool matches() const;
 };
 
@@ -30,7 +30,8 @@ class CommReport {
  public:
   CommReport(parallel::Grid& grid, const parallel::CommVolumeSetup& setup);
   void begin_step();  // discards what moved outside a step (validation, reports)
-  void end_step();    // this step's counts
+  // This step's counts, and its formula (wte_late_rows: CommVolumeSetup's, this step).
+  void end_step(int wte_late_rows = -1);
   // {"dp": bytes, "tp": ..., "pp": ...} of the last step (axes of size 1 left out).
   nlohmann::json json() const;
   // Collective over the world: every rank's CommCheck (rank 0 gets them all, the
@@ -39,10 +40,10 @@ class CommReport {
 
  private:
   parallel::Grid& grid_;
-  parallel::CommVolume formula_;
+  parallel::CommVolumeSetup setup_;
+  parallel::CommVolume formula_;  // of the last step
   double last_[3] = {0, 0, 0};
-  int steps_ = 0;
-  bool steps_equal_ = true;
+  bool steps_match_ = true;
 };
 
 // The report for this rank: full model config, this stage's block count, this dp

@@ -41,6 +41,13 @@ PipelineStep::PipelineStep(model::GptModel& model, AdamWOptimizer* optimizer,
   model_.set_activation_slots(runner_.slots());
   if (model.first_stage() && !model.last_stage())
     wte_buf_.allocate(model.layout()[model::ParamId::kWte].size);
+  // The last stage's wte is a copy: its gradient goes to the first stage and is zeroed
+  // here, and share_tied_embedding overwrites it after the step. Updating it would only
+  // stream 28 bytes per element (p, m, v, g) for nothing (m and v stay zero either way).
+  if (optimizer_ != nullptr && model.last_stage() && !model.first_stage()) {
+    const model::ParamTensor& t = model.layout()[model::ParamId::kWte];
+    optimizer_->exclude(t.offset, t.size);
+  }
 }
 
 void PipelineStep::set_tracer(parallel::Tracer* tracer) {

@@ -94,7 +94,7 @@ std::int64_t run_fingerprint(const PretrainOptions& o, const model::GptConfig& c
                          "|seed=", o.seed, "|init=", o.init_from, "|zero=", o.zero,
                          "|bucket=", o.bucket_mb, "|world=", world, "|dp=", o.dp, "|tp=", o.tp,
                          "|pp=", o.pp, "|schedule=", o.schedule, "|micro=", o.micro_batches,
-                         "|allreduce=", o.allreduce);
+                         "|allreduce=", o.allreduce, "|early_wte=", o.dp_early_wte);
   for (const std::string& s : shards) {
     std::error_code ec;
     text += str("|", std::filesystem::path(s).filename().string(), ":",
@@ -235,6 +235,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
       throw input_error(str("--zero-release '", o.zero_release, "': expected none, grads or all"));
     dpo.release_grads = o.zero_release != "none";
     dpo.release_params = o.zero_release == "all";
+    dpo.early_wte = o.dp_early_wte;
     layout->attach(m, dpo);
     dp = layout->dp();
   }
@@ -300,7 +301,8 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
            " shard(s), sgemm peak ", result.peak_gflops, " GFLOP/s");
   if (dp)
     log_info("train: ", world, " ranks (", c->backend(), "), grid ", shape.describe(), ", ZeRO-",
-             o.zero, ", ", dp->plan().buckets().size(), " gradient buckets; ", dp->memory_report());
+             o.zero, ", ", dp->plan().buckets().size(), " gradient buckets",
+             dp->early_wte() ? " (wte reduced early)" : "", "; ", dp->memory_report());
   if (pipe) log_pipeline_start(o, m, layout->grid().pp(), shape.dp, accum);
   std::vector<double> bubbles;  // per step, mean over ranks
 
@@ -333,7 +335,7 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
     const ThreadUsage use0 = thread_usage_now();
     const StepStats s = pipe ? pipe->run(step, next) : trainer->run(step, next);
     const ThreadUsage use = thread_usage_now() - use0;  // this rank's thread, this step
-    if (comm_bytes) comm_bytes->end_step();
+    if (comm_bytes) comm_bytes->end_step(dp ? dp->wte_late_rows() : -1);
     const double cpu_ms = (process_cpu_seconds() - cpu0) * 1e3;
     if (s.skipped && writer)
       log_warn("step ", step + 1, ": ", s.nonfinite, "; update skipped (--on-nan skip)");

@@ -53,6 +53,7 @@ struct PretrainOptions {
   int zero = 0;                 // ZeRO stage 0..3
   double bucket_mb = 25.0;      // gradient bucket size (MiB)
   std::string zero_release = "grads";  // none|grads|all: ZeRO-2/3 memory returned to the OS
+  bool dp_early_wte = true;     // reduce wte's untouched gradient rows early (data_parallel.hpp)
   std::string allreduce = "auto";  // dp gradient all-reduce: flat|hier|auto (docs/communicator.md)
   double comm_timeout_s = 300;  // deadline of every collective
   // The dp × tp × pp grid (docs/parallel.md): dp = 0 takes the ranks left over.

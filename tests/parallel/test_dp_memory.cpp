@@ -32,6 +32,7 @@ Measured one_step(int zero) {
     o.zero = zero;
     o.bucket_bytes = 1 << 20;
     o.release_params = true;
+    o.release_grain = PageGrain::kSmall;  // exact to 4 KiB (test_dp_release.cpp: 2 MiB)
     DataParallel dp(c, m, o);
     std::vector<std::int32_t> x(16), y(16);
     for (int i = 0; i < 16; ++i) {

@@ -117,3 +117,18 @@ if(WEFT_HAVE_MPI)
   set_tests_properties(${hier_train_tests} PROPERTIES FIXTURES_REQUIRED hier_ref
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 120)
 endif()
+
+# wte's early gradient reduction (parallel/dp_wte_split.hpp) under mpirun: bitwise the
+# plain step and the thread-rank step at ZeRO 0-3 (dp_wte_mpi_main.cpp). ~2 s each.
+if(WEFT_HAVE_MPI)
+  add_executable(weft_dp_wte_mpi_test ${CMAKE_CURRENT_LIST_DIR}/dp_wte_mpi_main.cpp)
+  target_link_libraries(weft_dp_wte_mpi_test PRIVATE weft_lib)
+  weft_set_warnings(weft_dp_wte_mpi_test)
+  foreach(np 2 3)
+    add_test(NAME dp_wte_mpi_np${np}
+             COMMAND ${MPIEXEC_EXECUTABLE} --oversubscribe --allow-run-as-root -np ${np}
+                     $<TARGET_FILE:weft_dp_wte_mpi_test>)
+    set_tests_properties(dp_wte_mpi_np${np} PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 90
+                         PASS_REGULAR_EXPRESSION "dp wte checks passed on ${np} MPI ranks")
+  endforeach()
+endif()

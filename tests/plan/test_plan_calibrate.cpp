@@ -26,8 +26,14 @@ TEST(PlanCalibrate, MeasuresEveryShapeTheRunUsesOnce) {
   o.repeats = 2;
   o.repeat_seconds = 0.001;
   o.message_bytes = 1 << 20;
-  const std::vector<LocalRun> runs = {tiny_run(1, 1, 1), tiny_run(1, 2, 1)};
+  LocalRun zero2 = tiny_run(2, 1, 1);
+  zero2.zero = 2;  // releases (dp−1)/dp of its gradients: the "fault" kernel is measured
+  const std::vector<LocalRun> runs = {tiny_run(1, 1, 1), tiny_run(1, 2, 1), zero2};
   const Rates r = calibrate_measure(runs, Rates{}, o);
+  const int64_t released = static_cast<int64_t>(local_fault_bytes(zero2, 0).step / 4);
+  EXPECT_GT(released, 0);
+  EXPECT_TRUE(rates_has_kernel(r.compute, "fault", released, 1, 2));
+  EXPECT_FALSE(rates_has_kernel(r.compute, "fault", released, 1, 1));  // only where released
   ASSERT_TRUE(r.has_compute);
   ASSERT_TRUE(r.has_intra);
   EXPECT_GT(r.intra_host.alpha_s, 0);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "model/gpt_config.hpp"
+#include "parallel/comm_volume.hpp"
 #include "plan/local_step.hpp"
 
 namespace weft::plan {
@@ -12,7 +14,8 @@ namespace {
 ModelSpec tiny() { return {"tiny", 2, 8, 2, 32, 4}; }  // L=2, C=8, a=2, V=32, T=4
 
 // Every shape lookup answers `gflops`; kernels answer their own GB/s.
-Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double adamw_gbs) {
+Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double adamw_gbs,
+              double fault_gbs = 2) {
   Rates r;
   r.has_compute = true;
   for (int t : {1, 2})
@@ -23,6 +26,7 @@ Rates uniform(double gflops, double layer_gbs, double classifier_gbs, double ada
       r.compute.kernels.push_back({"layer", 1000, t, q, layer_gbs * t, layer_gbs});
       r.compute.kernels.push_back({"classifier", 1000, t, q, classifier_gbs * t, classifier_gbs});
       r.compute.kernels.push_back({"adamw", 1000, t, q, adamw_gbs * t, adamw_gbs});
+      r.compute.kernels.push_back({"fault", 1000, t, q, fault_gbs * t, fault_gbs});
     }
   r.has_intra = true;
   r.intra_host = {1e-5, 1e-9};  // 10 µs, 1 GB/s
@@ -112,13 +116,127 @@ TEST(PlanLocalStep, MemoryBoundTermMatchesAnOpByOpCount) {
   EXPECT_DOUBLE_EQ(local_stage_bytes(p, 1).layer, n * (block_bytes_by_op(C, C, 2, 4) + 4 * 5 * C));
 }
 
-TEST(PlanLocalStep, StageParamsAddUpToTheModel) {
+model::GptConfig config_of(const ModelSpec& m) {
+  model::GptConfig c;
+  c.n_layer = static_cast<int>(m.layers);
+  c.n_head = static_cast<int>(m.heads);
+  c.n_embd = static_cast<int>(m.hidden);
+  c.vocab = c.padded_vocab = static_cast<int>(m.vocab);
+  c.max_seq = static_cast<int>(m.seq);  // the plan's wpe has T rows
+  return c;
+}
+
+TEST(PlanLocalStep, StageParamsAreTheFlatBufferParallelCounts) {
   // One rank holds every parameter (model_params counts wpe for T positions, as here).
   const ModelSpec m{"d6", 6, 384, 6, 50304, 64};
   EXPECT_NEAR(local_stage_params(run_of(m, 1, 1, 1, 1, 1), 0) / model_params(m), 1.0, 1e-12);
-  const LocalRun p = run_of(m, 1, 1, 3, 1, 1);
-  EXPECT_NEAR((local_stage_params(p, 0) + local_stage_params(p, 1) + local_stage_params(p, 2)) /
-                  model_params(m), 1.0, 1e-12);
+  // Every stage's buffer holds wte, wpe and lnf (parallel/comm_volume.hpp's Ψ, which the
+  // GridCommBytes tests check against the bytes weft's communicators move).
+  for (int tp : {1, 2})
+    for (int pp : {1, 2, 3}) {
+      const LocalRun r = run_of(m, 1, tp, pp, 1, 1);
+      for (int st = 0; st < pp; ++st)
+        EXPECT_DOUBLE_EQ(local_stage_params(r, st),
+                         static_cast<double>(parallel::comm_shard_params(config_of(m), 6 / pp, tp)))
+            << "tp " << tp << " pp " << pp << " stage " << st;
+    }
+}
+
+TEST(PlanLocalStep, DpBytesEqualParallelCommVolumeForEveryZeroStage) {
+  const ModelSpec m{"d6", 6, 384, 6, 50304, 64};
+  struct Case {
+    int dp, tp, pp, zero;
+    int64_t b, B;
+  };
+  const Case cases[] = {{2, 1, 1, 0, 2, 4}, {2, 1, 1, 1, 2, 4}, {2, 1, 1, 2, 2, 4}, {2, 1, 1, 3, 2, 4},
+                        {4, 1, 1, 3, 1, 8}, {2, 2, 1, 1, 2, 4}, {2, 1, 2, 0, 1, 4}, {2, 1, 2, 2, 1, 4},
+                        {2, 2, 2, 1, 1, 8}};
+  for (const Case& c : cases) {
+    LocalRun r = run_of(m, c.dp, c.tp, c.pp, c.b, c.B);
+    r.zero = c.zero;
+    for (int st = 0; st < c.pp; ++st) {
+      parallel::CommVolumeSetup v;
+      v.config = config_of(m);
+      v.shape = {c.dp, c.tp, c.pp};
+      v.coord = {0, 0, st};
+      v.stage_layers = static_cast<int>(m.layers) / c.pp;
+      v.B = static_cast<int>(c.b);
+      v.T = static_cast<int>(m.seq);
+      v.micro = static_cast<int>(local_micro_batches(r));
+      v.zero = c.zero;
+      // The plan leaves out the scalar all-reduces: the norm (ZeRO >= 1) and the loss
+      // over dp when there is no pipeline.
+      const double scalars = (c.zero >= 1 ? 8.0 : 0.0) + (c.pp == 1 ? 16.0 : 0.0);
+      EXPECT_DOUBLE_EQ(local_dp_traffic(r, st).bytes(local_micro_batches(r)) + scalars,
+                       parallel::comm_volume_formula(v).dp)
+          << "dp " << c.dp << " tp " << c.tp << " pp " << c.pp << " zero " << c.zero;
+    }
+  }
+}
+
+TEST(PlanLocalStep, ZeroStagesPriceTheirMessagesAndShardTheOptimizer) {
+  const ModelSpec m{"d6", 6, 384, 6, 50304, 64};
+  const Rates rates = uniform(10, 5, 5, 5);  // link: α 10 µs, 1 GB/s
+  const double psi = model_params(m), P = 4.0 * psi, wte = 50304.0 * 384;
+  auto run = [&](int zero, int dp, int64_t b, int64_t B) {
+    LocalRun r = run_of(m, dp, 1, 1, b, B);
+    r.zero = zero;
+    return r;
+  };
+  // Optimizer bytes per rank: AdamW 28, norm 4, zeroing 4 per parameter, sharded by stage.
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(run(0, 2, 2, 4), 0), 36.0 * psi);
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(run(1, 2, 2, 4), 0), 32.0 * psi / 2 + 4.0 * psi);
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(run(2, 2, 2, 4), 0), 36.0 * psi / 2);
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(run(3, 2, 2, 4), 0), 36.0 * psi / 2);
+  // pp with ZeRO-0: the last stage does not update its copy of wte.
+  const LocalRun pp = run_of(m, 1, 1, 2, 2, 4);
+  const double psi_s = local_stage_params(pp, 1);
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(pp, 1), 28.0 * (psi_s - wte) + 8.0 * psi_s);
+  EXPECT_DOUBLE_EQ(local_optimizer_bytes(pp, 0), 36.0 * psi_s);
+
+  // Wall clock by the ring α–β formulas: ZeRO-0 one all-reduce; ZeRO-1/2 a
+  // reduce-scatter and an all-gather of the same bytes (the same total on a ring).
+  const double ar = 2.0 * 1 / 2 * P / 1e9 + 2 * 1e-5, half = 1.0 / 2 * P / 1e9 + 1e-5;
+  EXPECT_NEAR(local_step_estimate(run(0, 2, 2, 4), rates, false).dp_comm_s, ar, 1e-12);
+  EXPECT_NEAR(local_step_estimate(run(2, 2, 2, 4), rates, false).dp_comm_s, 2 * half, 1e-12);
+  // ZeRO-3: the reduce-scatter once per step; per micro-batch 3 + 2 + 2L all-gathers
+  // (embedding ×3, lnf ×2, each block ×2), each with its own α.
+  const LocalRun z3 = run(3, 2, 1, 4);  // m = 2 micro-batches of 1
+  const LocalStepReport r3 = local_step_estimate(z3, rates, false);
+  EXPECT_NEAR(r3.dp_comm_s, half, 1e-12);
+  const double E = 4.0 * (50304.0 + 64) * 384, head = 4.0 * 2 * 384, blocks = P - E - head;
+  const double gathered = 3 * E + 2 * head + 2 * blocks;
+  EXPECT_NEAR(r3.stages[0].zero_gather_s, 1.0 / 2 * gathered / 1e9 + (3 + 2 + 2 * 6) * 1e-5, 1e-12);
+  EXPECT_DOUBLE_EQ(r3.dp_bytes, P + 2 * gathered);
+  // The gathers sit inside every micro-batch, so the step pays them m times.
+  const LocalStepReport r1 = local_step_estimate(run(1, 2, 1, 4), rates, false);
+  EXPECT_NEAR(r3.step_s - r1.step_s,
+              2 * r3.stages[0].zero_gather_s + (r3.dp_comm_s - r1.dp_comm_s) +
+                  (r3.optimizer_s - r1.optimizer_s) + r3.fault_s,
+              1e-12);
+  // --zero-release: "grads" (the default) faults the (dp−1)/dp gradient pieces a rank
+  // gave back in again once per step, at the "fault" rate (2 GB/s here); "none" nothing;
+  // "all" also (dp−1)/dp of every ZeRO-3 gather, per micro-batch. ZeRO-0/1 release nothing.
+  EXPECT_NEAR(local_step_estimate(run(2, 2, 2, 4), rates, false).fault_s, 1.0 / 2 * P / 2e9, 1e-12);
+  EXPECT_NEAR(r3.fault_s, 1.0 / 2 * P / 2e9, 1e-12);
+  EXPECT_DOUBLE_EQ(r3.stages[0].fault_s, 0.0);
+  EXPECT_DOUBLE_EQ(local_step_estimate(run(1, 2, 2, 4), rates, false).fault_s, 0.0);
+  LocalRun none = run(2, 2, 2, 4);
+  none.zero_release = "none";
+  EXPECT_DOUBLE_EQ(local_step_estimate(none, rates, false).fault_s, 0.0);
+  LocalRun all = z3;
+  all.zero_release = "all";
+  const LocalStepReport ra = local_step_estimate(all, rates, false);
+  EXPECT_NEAR(ra.stages[0].fault_s, 1.0 / 2 * gathered / 2e9, 1e-12);
+  EXPECT_NEAR(ra.stages[0].zero_gather_s, r3.stages[0].zero_gather_s + ra.stages[0].fault_s, 1e-12);
+  all.zero_release = "some";
+  EXPECT_THROW(local_validate(all), Error);
+  // Refused like weft refuses it: ZeRO-3 with tp or pp, stages past 3.
+  LocalRun bad = run_of(m, 2, 2, 1, 2, 4);
+  bad.zero = 3;
+  EXPECT_THROW(local_validate(bad), Error);
+  bad = run(4, 2, 2, 4);
+  EXPECT_THROW(local_validate(bad), Error);
 }
 
 TEST(PlanLocalStep, PredictionsMoveTheRightWayWithRates) {
@@ -151,7 +269,9 @@ TEST(PlanLocalStep, PredictionsMoveTheRightWayWithRates) {
   ASSERT_EQ(p.stages.size(), 2u);
   EXPECT_GT(p.stages[1].micro_batch_s, p.stages[0].micro_batch_s);
   EXPECT_NEAR(p.pipeline_s, 2 * p.stages[1].micro_batch_s + p.stages[0].micro_batch_s, 1e-12);
-  EXPECT_NEAR(p.wte_sync_s, 2 * (1e-5 + 4.0 * 50304 * 384 / 1e9), 1e-12);
+  // Two messages of wte, and the last stage's zeroing (4 bytes) and the first's add (12)
+  // of its gradient at the streaming bandwidth (5 GB/s here).
+  EXPECT_NEAR(p.wte_sync_s, 2 * (1e-5 + 4.0 * 50304 * 384 / 1e9) + 16.0 * 50304 * 384 / 5e9, 1e-12);
 
   // dp2: half the batch per rank plus a gradient all-reduce of the whole model.
   const LocalStepReport d = local_step_estimate(run_of(m, 2, 1, 1, 2, 4), uniform(10, 5, 5, 5), false);

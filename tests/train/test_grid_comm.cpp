@@ -60,7 +60,7 @@ train::PretrainOptions tiny(const std::string& data, const std::string& out) {
 void expect_matches(const train::PretrainResult& r, int world, const std::string& what) {
   ASSERT_EQ(static_cast<int>(r.comm.size()), world) << what;
   for (const train::CommCheck& c : r.comm) {
-    EXPECT_TRUE(c.steps_equal) << what << " rank " << c.rank;
+    EXPECT_TRUE(c.steps_match) << what << " rank " << c.rank;
     for (int a = 0; a < 3; ++a) {
       ASSERT_GE(c.formula[a], 0.0) << what;
       EXPECT_EQ(c.measured[a], c.formula[a]) << what << " rank " << c.rank << " axis " << a;
@@ -91,19 +91,35 @@ TEST(GridCommBytes, DataAxisZeroStagesMatchClosedForm) {
   // Ψ of d2 from its dimensions: wte Vp·C + wpe maxT·C + lnf 2C + L·(12C² + 13C).
   const double C = 128, psi = 128 * C + 16 * C + 2 * C + 2 * (12 * C * C + 13 * C);
   for (int zero : {0, 1, 2, 3}) {
-    train::PretrainOptions o = tiny(data, "dp2_z" + std::to_string(zero));
-    o.ranks = 2;
-    o.zero = zero;
-    o.grad_accum = 2;  // only the last micro-batch reduces
-    const train::PretrainResult r = train::pretrain(o);
-    expect_matches(r, 2, "dp2 zero" + std::to_string(zero));
-    // ZeRO-0: all-reduce 4Ψ; ZeRO-1/2: reduce-scatter 4Ψ + all-gather 4Ψ + norm 8;
-    // ZeRO-3: reduce-scatter 4Ψ + norm 8 + per micro-batch (2) the gathers of the
-    // embedding ×3, final LayerNorm ×2 and blocks ×2; the loss (2 doubles) in all.
-    const double emb = 128 * C + 16 * C, blocks = psi - emb - 2 * C;
-    const double z3 = 4 * psi + 8 + 2 * 4 * (3 * emb + 2 * 2 * C + 2 * blocks);
-    const double want = (zero == 0 ? 4 * psi : zero == 3 ? z3 : 8 * psi + 8) + 16;
-    for (const train::CommCheck& c : r.comm) EXPECT_EQ(c.measured[0], want) << zero;
+    for (bool early : {false, true}) {
+      const std::string what = "dp2 zero" + std::to_string(zero) + (early ? " early wte" : "");
+      train::PretrainOptions o = tiny(data, "dp2_z" + std::to_string(zero) + (early ? "e" : ""));
+      o.ranks = 2;
+      o.zero = zero;
+      o.grad_accum = 2;  // only the last micro-batch reduces
+      o.dp_early_wte = early;
+      const train::PretrainResult r = train::pretrain(o);
+      expect_matches(r, 2, what);
+      // ZeRO-0: all-reduce 4Ψ; ZeRO-1/2: reduce-scatter 4Ψ + all-gather 4Ψ + norm 8;
+      // ZeRO-3: reduce-scatter 4Ψ + norm 8 + per micro-batch (2) the gathers of the
+      // embedding ×3, final LayerNorm ×2 and blocks ×2; the loss (2 doubles) in all.
+      const double emb = 128 * C + 16 * C, blocks = psi - emb - 2 * C;
+      const double z3 = 4 * psi + 8 + 2 * 4 * (3 * emb + 2 * 2 * C + 2 * blocks);
+      const double want = (zero == 0 ? 4 * psi : zero == 3 ? z3 : 8 * psi + 8) + 16;
+      for (const train::CommCheck& c : r.comm) {
+        if (!early) {
+          EXPECT_EQ(c.measured[0], want) << what;
+          continue;
+        }
+        // Early wte adds the touched-row map (Vp = 128 bytes) and R touched rows of
+        // C floats, 1 <= R <= the last micro-batch's 2 ranks x 2 rows x 8 tokens.
+        const double extra = c.measured[0] - want - 128;
+        const double rows = extra / (4 * C);
+        EXPECT_EQ(rows, std::floor(rows)) << what;
+        EXPECT_GE(rows, 1.0) << what;
+        EXPECT_LE(rows, 32.0) << what;
+      }
+    }
   }
 }
 
