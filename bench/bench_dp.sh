@@ -12,7 +12,7 @@
 # (waits that slept), which a loaded machine disturbs less than tokens/s.
 # Usage: bench/bench_dp.sh [BUILD_DIR=build/release] [STEPS=8] [B=8] [T=64]
 # Env: MPIRUN_ARGS (extra mpirun options, e.g. "--bind-to none" on a shared machine),
-#      (the script sets WEFT_DP_PROGRESS_IN_BLOCKS=0 itself for its progress_units row),
+#      (the script sets WEFT_DP_PROGRESS_IN_BLOCKS=1 itself for its progress_in_blocks row),
 #      WEFT_COMM_SPIN_US (MPI wait: µs of sched_yield polling before sleeping, default 200).
 # Takes about 2 min on a quiet 2-core machine (9 runs of d6), ~10 min at load 20.
 set -euo pipefail
@@ -48,8 +48,8 @@ run 2mpi_x1thread_zero0 1 "${mpirun[@]}" -np 2 "$weft" "${args[@]}" --threads 1 
 "$cmp" "$work/1rank_x2threads" "$work/2mpi_x1thread_zero0" 1e-4 1 | tail -1
 run 2mpi_zero0_late_wte 1 "${mpirun[@]}" -np 2 "$weft" "${args[@]}" --threads 1 --zero 0 --dp-early-wte false
 "$cmp" "$work/2mpi_x1thread_zero0" "$work/2mpi_zero0_late_wte" 0 0 | tail -1
-# Pending reductions tested only between blocks (not also twice inside each block's backward).
-run 2mpi_zero0_progress_units 1 env WEFT_DP_PROGRESS_IN_BLOCKS=0 "${mpirun[@]}" \
+# Pending reductions also tested twice inside each block's backward (not only between blocks).
+run 2mpi_zero0_progress_in_blocks 1 env WEFT_DP_PROGRESS_IN_BLOCKS=1 "${mpirun[@]}" \
   -x WEFT_DP_PROGRESS_IN_BLOCKS -np 2 "$weft" "${args[@]}" --threads 1 --zero 0
 run 2threadranks_x1_zero0 1 "$weft" "${args[@]}" --threads 1 --ranks 2 --ranks-as threads --zero 0
 for z in 1 2 3; do
@@ -68,12 +68,12 @@ python3 - "$tok_1rank_x2threads" "$tok_2mpi_x1thread_zero0" "$tok_2threadranks_x
   "$tok_2mpi_x1thread_zero1" "$tok_2mpi_x1thread_zero2" "$tok_2mpi_x1thread_zero3" \
   "$cpu_2mpi_x1thread_zero0" "$cpu_2threadranks_x1_zero0" \
   "$tok_2mpi_x1thread_zero2_keep" "$tok_2mpi_x1thread_zero3_keep" "$tok_2mpi_x1thread_zero3_all" \
-  "$tok_2mpi_zero0_late_wte" "$tok_2mpi_zero0_progress_units" <<'PY'
+  "$tok_2mpi_zero0_late_wte" "$tok_2mpi_zero0_progress_in_blocks" <<'PY'
 import sys
 b, m, t, z1, z2, z3, cm, ct, k2, k3, a3, lw, pu = map(float, sys.argv[1:])
 print(f"2 MPI ranks / 1 rank x 2 threads: {m/b:.2f} (target >= 0.9); "
       f"with wte reduced late (--dp-early-wte false): {lw/b:.2f}; "
-      f"progress only between blocks: {pu/b:.2f}")
+      f"progress also inside blocks: {pu/b:.2f}")
 print(f"2 thread-ranks / 1 rank x 2 threads: {t/b:.2f} (target >= 0.9)")
 print(f"ZeRO-1/2/3 vs ZeRO-0 (2 MPI ranks): {z1/m:.2f} {z2/m:.2f} {z3/m:.2f} (target ZeRO-3 >= 0.8)")
 print(f"ZeRO-2/3 vs ZeRO-0 with --zero-release none: {k2/m:.2f} {k3/m:.2f} (cost of the default release)")

@@ -26,9 +26,9 @@ DataParallel::DataParallel(comm::Communicator& comm, model::GptModel& model,
       n_(comm.size()) {
   if (options_.zero < 0 || options_.zero > 3)
     throw config_error(str("--zero ", options_.zero, ": expected 0, 1, 2 or 3"));
-  // WEFT_DP_PROGRESS_IN_BLOCKS=0: test pending reductions only between blocks (A/B).
-  if (const char* e = std::getenv("WEFT_DP_PROGRESS_IN_BLOCKS"); e != nullptr && *e == '0')
-    options_.progress_in_blocks = false;
+  // WEFT_DP_PROGRESS_IN_BLOCKS=1|0: also test pending reductions inside blocks (A/B).
+  if (const char* e = std::getenv("WEFT_DP_PROGRESS_IN_BLOCKS"); e != nullptr && *e != '\0')
+    options_.progress_in_blocks = *e != '0';
   const std::size_t nb = plan_.buckets().size();
   gather_.resize(nb);
   gathering_.assign(nb, 0);

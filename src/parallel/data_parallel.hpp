@@ -44,8 +44,10 @@ struct DataParallelOptions {
   // on each rank, tp = pp = 1 only). Bitwise the same sums; off = one late reduction.
   bool early_wte = true;
   // Also test pending reductions twice inside each block's backward (model hook
-  // sum_column_parallel_input_grad), not only between blocks.
-  bool progress_in_blocks = true;
+  // sum_column_parallel_input_grad), not only between blocks. Off: on the quiet
+  // 2-core VM it cut exposed comm but raised the MPI rank's CPU per step by ~30 %
+  // (6 of 6 interleaved runs slower, docs/parallel.md).
+  bool progress_in_blocks = false;
   // kHuge: release only whole 2 MiB pages (cheap to fault back; the partial huge
   // pages at piece edges stay resident), kSmall: every 4 KiB page (exact, but each
   // step faults them back one by one). See parallel/page_release.hpp.
