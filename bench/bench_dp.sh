@@ -7,6 +7,8 @@
 # over the steps after the first two. First checks that the 2-rank run's losses equal
 # the 1-rank run's, and that the late-wte run's losses and parameters are bitwise the
 # early run's.
+# Two rows run with WEFT_HUGE_PAGES=0 (every buffer on 4 KiB pages, as before huge
+# pages): the baseline of that change, in the same run.
 # Beside wall time it prints rank 0's CPU ms per step (its own thread: with 2
 # OpenMP threads the second one is not counted) and its voluntary context switches
 # (waits that slept), which a loaded machine disturbs less than tokens/s.
@@ -14,7 +16,7 @@
 # Env: MPIRUN_ARGS (extra mpirun options, e.g. "--bind-to none" on a shared machine),
 #      (the script sets WEFT_DP_PROGRESS_IN_BLOCKS=1 itself for its progress_in_blocks row),
 #      WEFT_COMM_SPIN_US (MPI wait: µs of sched_yield polling before sleeping, default 200).
-# Takes about 2 min on a quiet 2-core machine (9 runs of d6), ~10 min at load 20.
+# Takes about 2.5 min on a quiet 2-core machine (13 runs of d6), ~10 min at load 20.
 set -euo pipefail
 build=${1:-build/release}; steps=${2:-8}; B=${3:-8}; T=${4:-64}
 weft=$build/weft; cmp=$build/tests/weft_dp_compare
@@ -52,6 +54,10 @@ run 2mpi_zero0_late_wte 1 "${mpirun[@]}" -np 2 "$weft" "${args[@]}" --threads 1 
 run 2mpi_zero0_progress_in_blocks 1 env WEFT_DP_PROGRESS_IN_BLOCKS=1 "${mpirun[@]}" \
   -x WEFT_DP_PROGRESS_IN_BLOCKS -np 2 "$weft" "${args[@]}" --threads 1 --zero 0
 run 2threadranks_x1_zero0 1 "$weft" "${args[@]}" --threads 1 --ranks 2 --ranks-as threads --zero 0
+# Small pages only (WEFT_HUGE_PAGES=0): the TLB cost of 4 KiB pages in this machine.
+run 1rank_x2threads_small_pages 2 env WEFT_HUGE_PAGES=0 "$weft" "${args[@]}" --threads 2
+run 2mpi_zero0_small_pages 1 env WEFT_HUGE_PAGES=0 "${mpirun[@]}" -x WEFT_HUGE_PAGES -np 2 \
+  "$weft" "${args[@]}" --threads 1 --zero 0
 for z in 1 2 3; do
   run 2mpi_x1thread_zero$z 1 "${mpirun[@]}" -np 2 "$weft" "${args[@]}" --threads 1 --zero $z
 done
@@ -68,13 +74,16 @@ python3 - "$tok_1rank_x2threads" "$tok_2mpi_x1thread_zero0" "$tok_2threadranks_x
   "$tok_2mpi_x1thread_zero1" "$tok_2mpi_x1thread_zero2" "$tok_2mpi_x1thread_zero3" \
   "$cpu_2mpi_x1thread_zero0" "$cpu_2threadranks_x1_zero0" \
   "$tok_2mpi_x1thread_zero2_keep" "$tok_2mpi_x1thread_zero3_keep" "$tok_2mpi_x1thread_zero3_all" \
-  "$tok_2mpi_zero0_late_wte" "$tok_2mpi_zero0_progress_in_blocks" <<'PY'
+  "$tok_2mpi_zero0_late_wte" "$tok_2mpi_zero0_progress_in_blocks" \
+  "$tok_1rank_x2threads_small_pages" "$tok_2mpi_zero0_small_pages" <<'PY'
 import sys
-b, m, t, z1, z2, z3, cm, ct, k2, k3, a3, lw, pu = map(float, sys.argv[1:])
+b, m, t, z1, z2, z3, cm, ct, k2, k3, a3, lw, pu, sb, sm = map(float, sys.argv[1:])
 print(f"2 MPI ranks / 1 rank x 2 threads: {m/b:.2f} (target >= 0.9); "
       f"with wte reduced late (--dp-early-wte false): {lw/b:.2f}; "
       f"progress also inside blocks: {pu/b:.2f}")
 print(f"2 thread-ranks / 1 rank x 2 threads: {t/b:.2f} (target >= 0.9)")
+print(f"huge pages vs 4 KiB pages (WEFT_HUGE_PAGES=0): 1 rank x 2 threads {b/sb:.2f}x, "
+      f"2 MPI ranks {m/sm:.2f}x; 2 MPI ranks / 1 rank x 2 threads on small pages: {sm/sb:.2f}")
 print(f"ZeRO-1/2/3 vs ZeRO-0 (2 MPI ranks): {z1/m:.2f} {z2/m:.2f} {z3/m:.2f} (target ZeRO-3 >= 0.8)")
 print(f"ZeRO-2/3 vs ZeRO-0 with --zero-release none: {k2/m:.2f} {k3/m:.2f} (cost of the default release)")
 print(f"ZeRO-3 --zero-release all vs ZeRO-0: {a3/m:.2f} (parameters released too)")

@@ -1,6 +1,8 @@
 // An owning, fixed-size, 64-byte-aligned array (cache line / AVX-512 width), used for
 // parameters, gradients, optimizer state and activation arenas. Move-only; its
-// owner frees it. Contents start zeroed unless told otherwise.
+// owner frees it. Contents start zeroed unless told otherwise. Buffers of 2 MiB and
+// more are 2 MiB-aligned and advised onto transparent huge pages before the first
+// touch (core/huge_pages.hpp says why; WEFT_HUGE_PAGES=0 turns it off).
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/huge_pages.hpp"
 
 namespace weft {
 
@@ -46,9 +49,12 @@ class AlignedBuffer {
     size_ = 0;
     if (count == 0) return;
     std::size_t bytes = count * sizeof(T);
-    bytes = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-    void* p = std::aligned_alloc(kBufferAlignment, bytes);
+    const bool huge = bytes >= kHugePageBytes && huge_pages_enabled();
+    const std::size_t align = huge ? kHugePageBytes : kBufferAlignment;
+    bytes = (bytes + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, bytes);
     if (p == nullptr) throw std::bad_alloc();
+    if (huge) advise_huge_pages(p, bytes);  // before the memset below touches it
     data_ = static_cast<T*>(p);
     size_ = count;
     if (zero) std::memset(data_, 0, bytes);

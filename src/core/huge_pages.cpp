@@ -2,6 +2,8 @@
 #include "core/huge_pages.hpp"
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include <sys/mman.h>
 
@@ -19,6 +21,14 @@ bool advise_huge_pages(void* p, std::size_t bytes) {
   (void)bytes;
   return false;
 #endif
+}
+
+bool huge_pages_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("WEFT_HUGE_PAGES");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return enabled;
 }
 
 }  // namespace weft

@@ -1,7 +1,11 @@
-// Transparent huge pages (2 MiB) for the large flat buffers (parameters, gradients,
-// optimizer state): fewer TLB misses, and — what ZeRO's page release needs — a
-// released 2 MiB range comes back with one page fault instead of 512 (page faults
-// are very expensive in VMs). Plain functions, any thread; they own nothing.
+// Transparent huge pages (2 MiB) for every large AlignedBuffer (parameters, gradients,
+// optimizer state, activations, communication scratch): fewer TLB misses, and — what
+// ZeRO's page release needs — a released 2 MiB range comes back with one page fault
+// instead of 512. In a VM each TLB miss walks two levels of page tables (and under a
+// paravirtual/shadow-paging hypervisor far worse): on the 2-vCPU development VM the
+// AdamW sweep over 4 KiB pages took 100–330 ms per d6 step instead of 25–40 ms, and
+// a d6 step 650–950 ms instead of 520–590 ms (docs/parallel.md, "Huge pages").
+// Plain functions, any thread; they own nothing.
 #pragma once
 
 #include <cstddef>
@@ -15,5 +19,10 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 // Returns false where the kernel refuses (no THP, or it is set to `never`); the
 // buffer then works as before with small pages.
 bool advise_huge_pages(void* p, std::size_t bytes);
+
+// False when the environment says WEFT_HUGE_PAGES=0 (read once per process): every
+// buffer then stays on small pages, for A/B measurements and for kernels where THP
+// misbehaves.
+bool huge_pages_enabled();
 
 }  // namespace weft

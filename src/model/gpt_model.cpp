@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "core/huge_pages.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "kernels/cpu/attention.hpp"
@@ -30,14 +29,6 @@ StageSpec checked_stage(StageSpec s, const GptConfig& full) {
   return s;
 }
 
-// The flat buffers on transparent huge pages (advised before the first touch): fewer
-// TLB misses, and ZeRO's released ranges fault back 2 MiB at a time.
-void allocate_huge_zeroed(AlignedBuffer<float>& buf, std::size_t n) {
-  buf.allocate(n, /*zero=*/false);
-  advise_huge_pages(buf.data(), buf.bytes());
-  std::memset(buf.data(), 0, buf.bytes());
-}
-
 // The full config with the stage's layer count: its ParamLayout is the stage's buffer.
 GptConfig stage_config(GptConfig c, const StageSpec& s) {
   c.n_layer = s.layer_end - s.layer_begin;
@@ -57,8 +48,8 @@ GptModel::GptModel(const GptConfig& config, int B, int T, bool training, TpShard
   if (B < 1 || T < 1 || T > config_.max_seq)
     throw config_error(str("batch ", B, "×", T, " does not fit the model: need B >= 1 and 1 <= T <= ",
                            config_.max_seq, " (max_seq)"));
-  allocate_huge_zeroed(params_, layout_.total());
-  if (training) allocate_huge_zeroed(grads_, layout_.total());
+  params_.allocate(layout_.total());  // on huge pages (aligned_buffer.hpp)
+  if (training) grads_.allocate(layout_.total());
   slots_.push_back(std::make_unique<Slot>());
   cur_ = slots_[0].get();
   cur_->acts.allocate(config_, B, T, training, tp_.size, last_stage_);
