@@ -30,7 +30,8 @@ struct PlanArgs {
   std::string zero_release = "grads";  // local runs: as weft train --zero-release
   int64_t micro_batch = 1, global_batch = 512;
   std::string recompute = "none", schedule = "1f1b", flops_rule = "narayanan";
-  bool fp32 = false, no_sp = false;
+  bool fp32 = false, no_sp = false, dp_overlap = false;
+  int virtual_stages = 0;  // 0: 1, or 2 with --schedule interleaved
   double mfu = 0.4, tflops = 0, price = 0, mem_usable = 0.9;
   bool search = false, json = false, calibrate = false, list = false;
   std::string rates, save_rates;  // --rates IN, --save-rates OUT
@@ -88,6 +89,9 @@ RunSpec build_run(const PlanArgs& a) {
   l.zero = a.zero;
   l.recompute = recompute_parse(a.recompute);
   l.schedule = schedule_parse(a.schedule);
+  if (a.virtual_stages < 0) throw input_error("--virtual-stages must be positive");
+  l.virtual_stages = a.virtual_stages > 0 ? a.virtual_stages : (l.schedule == Schedule::kInterleaved ? 2 : 1);
+  l.dp_overlap = a.dp_overlap;
   l.mixed = !a.fp32;
   l.sequence_parallel = !a.no_sp;
 
@@ -266,7 +270,9 @@ std::function<int()> plan_setup(CLI::App& app) {
                               "Local runs (--calibrate/--rates): weft train's --zero-release, none|grads|all")
                    ->capture_default_str();
                app.add_option("--recompute", a->recompute, "Activation recomputation: none, selective, full")->capture_default_str();
-               app.add_option("--schedule", a->schedule, "Pipeline schedule: 1f1b or gpipe")->capture_default_str();
+               app.add_option("--schedule", a->schedule, "Pipeline schedule: 1f1b, gpipe or interleaved")->capture_default_str();
+               app.add_option("--virtual-stages", a->virtual_stages, "Model chunks per device, interleaved schedule (default 2)");
+               app.add_flag("--dp-overlap", a->dp_overlap, "Overlap the gradient all-reduce with the last backward (PyTorch DDP)");
                app.add_flag("--fp32", a->fp32, "Plain fp32 training instead of mixed precision");
                app.add_flag("--no-sequence-parallel", a->no_sp, "Tensor parallel without sequence parallel");
                app.add_option("--mfu", a->mfu, "Fraction of peak the math reaches")->capture_default_str();

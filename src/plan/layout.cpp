@@ -14,7 +14,14 @@ std::string recompute_name(Recompute r) {
   return "?";
 }
 
-std::string schedule_name(Schedule s) { return s == Schedule::k1F1B ? "1f1b" : "gpipe"; }
+std::string schedule_name(Schedule s) {
+  switch (s) {
+    case Schedule::k1F1B: return "1f1b";
+    case Schedule::kGPipe: return "gpipe";
+    case Schedule::kInterleaved: return "interleaved";
+  }
+  return "?";
+}
 
 Recompute recompute_parse(const std::string& s) {
   if (s == "none") return Recompute::kNone;
@@ -26,7 +33,26 @@ Recompute recompute_parse(const std::string& s) {
 Schedule schedule_parse(const std::string& s) {
   if (s == "1f1b") return Schedule::k1F1B;
   if (s == "gpipe") return Schedule::kGPipe;
-  throw input_error(str("--schedule: unknown value '", s, "'"), "use 1f1b or gpipe");
+  if (s == "interleaved") return Schedule::kInterleaved;
+  throw input_error(str("--schedule: unknown value '", s, "'"), "use 1f1b, gpipe or interleaved");
+}
+
+std::string layout_interleave_problem(const ModelSpec& m, const Layout& l) {
+  if (l.schedule != Schedule::kInterleaved) {
+    return l.virtual_stages == 1 ? "" : "virtual stages need --schedule interleaved";
+  }
+  if (l.virtual_stages < 2) return str("interleaved schedule needs virtual stages >= 2, got ", l.virtual_stages);
+  if (l.pp <= 2) return str("interleaved schedule needs pp > 2, got pp=", l.pp);
+  if (m.layers % (static_cast<int64_t>(l.pp) * l.virtual_stages) != 0) {
+    return str("layers ", m.layers, " are not divisible by pp*virtual stages = ", l.pp, "*",
+               l.virtual_stages);
+  }
+  const int64_t dpb = static_cast<int64_t>(l.dp) * l.micro_batch;
+  if (dpb > 0 && (l.global_batch / dpb) % l.pp != 0) {
+    return str("interleaved schedule needs micro-batches m = ", l.global_batch / dpb,
+               " to be a multiple of pp = ", l.pp);
+  }
+  return "";
 }
 
 int64_t layout_micro_batches(const Layout& l) {
@@ -72,6 +98,8 @@ void run_validate(const RunSpec& run) {
                            static_cast<int64_t>(l.dp) * l.micro_batch));
   }
   if (l.zero < 0 || l.zero > 3) throw config_error(str("ZeRO stage must be 0..3, got ", l.zero));
+  const std::string interleave = layout_interleave_problem(m, l);
+  if (!interleave.empty()) throw config_error(interleave, "see docs/plan.md, interleaved schedule");
 }
 
 }  // namespace weft::plan

@@ -12,7 +12,9 @@
 namespace weft::plan {
 
 enum class Recompute { kNone, kSelective, kFull };
-enum class Schedule { k1F1B, kGPipe };
+// 1F1B = PipeDream-Flush; interleaved = Narayanan et al. 2021 §2.2.2: each device holds
+// `virtual_stages` model chunks, the bubble shrinks by v and the pipeline sends grow by v.
+enum class Schedule { k1F1B, kGPipe, kInterleaved };
 // How training FLOPs are counted: Narayanan et al. 2021 eq. 3 (matmuls incl. attention
 // and logits, ×4/3 under full recomputation) or the 6·N·D rule (Kaplan et al. 2020).
 enum class FlopsRule { kNarayanan, kSixND };
@@ -24,6 +26,10 @@ struct Layout {
   int zero = 0;              // ZeRO stage 0..3 (sharding across the dp group)
   Recompute recompute = Recompute::kNone;
   Schedule schedule = Schedule::k1F1B;
+  int virtual_stages = 1;        // v, model chunks per device (interleaved schedule only)
+  // Gradient all-reduce (ZeRO 0/1) overlapped with the last micro-batch's backward, as
+  // PyTorch DDP's buckets do; off = after the backward (Megatron-LM's local DDP of 2021).
+  bool dp_overlap = false;
   bool mixed = true;             // bf16/fp16 with fp32 master weights vs plain fp32
   bool sequence_parallel = true; // Korthikanti et al. 2022 (only matters when tp > 1)
 };
@@ -43,6 +49,9 @@ std::string schedule_name(Schedule s);
 Recompute recompute_parse(const std::string& s);  // throws input error
 Schedule schedule_parse(const std::string& s);    // throws input error
 
+// Empty when the interleaved schedule can run this layout, else the reason (Megatron-LM's
+// own asserts: p > 2, layers % (p·v) == 0, m % p == 0; v ≥ 2). Empty for other schedules.
+std::string layout_interleave_problem(const ModelSpec& m, const Layout& l);
 // m = B / (dp·b); requires validate first.
 int64_t layout_micro_batches(const Layout& l);
 // Throws a config error naming the first rule the layout breaks (dp·tp·pp = GPUs,

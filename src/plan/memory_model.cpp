@@ -46,10 +46,22 @@ MemoryReport memory_estimate(const RunSpec& run) {
   r.states = model_state_bytes(params_per_gpu(run.model, l), l.zero, l.dp, l.mixed);
   const int64_t m = layout_micro_batches(l);
   // 1F1B keeps at most pp micro-batches in flight on the first stage; GPipe keeps all m.
-  r.in_flight = l.schedule == Schedule::k1F1B ? std::min<int64_t>(l.pp, m) : m;
+  // Interleaved (Megatron-LM schedules.py): the first stage runs 2(p−1) + (v−1)·p warm-up
+  // chunk forwards, then holds one more; a chunk is l/(p·v) layers of one micro-batch.
   const double layers_per_stage = static_cast<double>(run.model.layers / l.pp);
-  r.activations = activation_bytes_per_layer(run.model, l) * layers_per_stage *
-                  static_cast<double>(r.in_flight);
+  double stage_loads = 0;  // in units of one micro-batch through the whole stage
+  switch (l.schedule) {
+    case Schedule::k1F1B: r.in_flight = std::min<int64_t>(l.pp, m); stage_loads = static_cast<double>(r.in_flight); break;
+    case Schedule::kGPipe: r.in_flight = m; stage_loads = static_cast<double>(m); break;
+    case Schedule::kInterleaved: {
+      const int64_t v = l.virtual_stages;
+      const int64_t chunks = std::min<int64_t>(2 * (l.pp - 1) + (v - 1) * l.pp + 1, m * v);
+      stage_loads = static_cast<double>(chunks) / static_cast<double>(v);
+      r.in_flight = (chunks + v - 1) / v;
+      break;
+    }
+  }
+  r.activations = activation_bytes_per_layer(run.model, l) * layers_per_stage * stage_loads;
   r.total = r.states.total() + r.activations;
   r.usable = run.cluster.gpu.memory_bytes * run.mem_usable;
   r.fits = r.total <= r.usable;

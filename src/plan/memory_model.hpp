@@ -34,7 +34,7 @@ double params_per_gpu(const ModelSpec& m, const Layout& l);
 struct MemoryReport {
   ModelStateBytes states;
   double activations = 0;   // on the first stage: per-layer · l/pp · micro-batches in flight
-  int64_t in_flight = 0;    // micro-batches whose activations the first stage holds
+  int64_t in_flight = 0;    // micro-batches whose activations the first stage holds (interleaved: chunks/v, rounded up)
   double total = 0;
   double usable = 0;        // device memory · usable fraction
   bool fits = false;

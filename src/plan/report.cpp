@@ -21,7 +21,8 @@ std::string layout_line(const Layout& l, int64_t m) {
   return str("dp=", l.dp, " tp=", l.tp, " pp=", l.pp, " micro-batch=", l.micro_batch,
              " global-batch=", l.global_batch, " (m=", m, ") zero=", l.zero,
              " recompute=", recompute_name(l.recompute), " schedule=", schedule_name(l.schedule),
-             " precision=", l.mixed ? "mixed" : "fp32");
+             l.schedule == Schedule::kInterleaved ? str(" virtual-stages=", l.virtual_stages) : std::string(),
+             l.dp_overlap ? " dp-overlap" : "", " precision=", l.mixed ? "mixed" : "fp32");
 }
 
 nlohmann::json layout_json(const Layout& l) {
@@ -33,6 +34,8 @@ nlohmann::json layout_json(const Layout& l) {
           {"zero", l.zero},
           {"recompute", recompute_name(l.recompute)},
           {"schedule", schedule_name(l.schedule)},
+          {"virtual_stages", l.virtual_stages},
+          {"dp_overlap", l.dp_overlap},
           {"mixed_precision", l.mixed},
           {"sequence_parallel", l.sequence_parallel}};
 }
@@ -101,7 +104,10 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
            " [", t.pp_link, "]\n");
   o += str("  per step: pipeline ", format_seconds(t.pipeline), " (bubble ",
            format_seconds(t.bubble), " = ", fmt("%.1f", 100 * t.bubble_fraction), "%), dp comm ",
-           format_seconds(t.dp_comm), " [", t.dp_link, "], optimizer ", format_seconds(t.optimizer), "\n");
+           format_seconds(t.dp_comm), " [", t.dp_link, "]",
+           t.dp_comm_hidden > 0 ? str(" (+", format_seconds(t.dp_comm_hidden), " hidden)") : std::string(),
+           t.embedding_comm > 0 ? str(", embedding all-reduce ", format_seconds(t.embedding_comm)) : std::string(),
+           ", optimizer ", format_seconds(t.optimizer), "\n");
   o += str("  step time ", format_seconds(t.step), "   ", format_flops(t.tflops_per_gpu),
            " per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), "\n\n");
   o += str("total    ", fmt("%.3g", t.steps), " steps, ", format_seconds(t.seconds), " (",
@@ -139,6 +145,7 @@ nlohmann::json report_json(const RunSpec& run, const MemoryReport& mem, const Ti
                 {"micro_batch_pp_comm_s", t.mb_pp_comm},
                 {"pipeline_s", t.pipeline}, {"bubble_s", t.bubble},
                 {"bubble_fraction", t.bubble_fraction}, {"dp_comm_s", t.dp_comm},
+                {"dp_comm_hidden_s", t.dp_comm_hidden}, {"embedding_comm_s", t.embedding_comm},
                 {"optimizer_s", t.optimizer}, {"step_s", t.step}, {"steps", t.steps},
                 {"total_s", t.seconds}, {"days", t.days}, {"gpu_hours", t.gpu_hours},
                 {"cost_usd", t.cost}, {"tflops_per_gpu", t.tflops_per_gpu / 1e12},

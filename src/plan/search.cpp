@@ -27,6 +27,8 @@ SearchResult plan_search(const RunSpec& base, const SearchOptions& options) {
             run.layout.micro_batch = b;
             run.layout.zero = zero;
             run.layout.recompute = r;
+            // An interleaved base keeps its v; layouts it cannot run are not counted.
+            if (!layout_interleave_problem(m, run.layout).empty()) continue;
             ++result.considered;
             Candidate c{run.layout, memory_estimate(run), {}};
             if (!c.memory.fits) continue;

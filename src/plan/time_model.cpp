@@ -1,16 +1,27 @@
-// Time model (see time_model.hpp). Assumptions, stated once:
+// Time model (see time_model.hpp). Assumptions, stated once (docs/plan.md cites them):
 //  - ranks are numbered tp fastest, then dp, then pp (Megatron's order), so the tp group
 //    sits inside a node when tp ≤ GPUs per node; the dp ring leaves the node when
 //    tp·dp > GPUs per node; pipeline neighbours leave it when tp·dp·pp > GPUs per node;
-//  - tp communication (sequence parallel: 2 all-gathers + 2 reduce-scatters of s·b·h per
-//    layer forward, the same backward, again on a full-recompute forward) is exposed;
-//  - pipeline stages send one s·b·h activation per micro-batch each way (divided by tp,
-//    Narayanan's scatter/gather optimisation); the data-parallel collectives are not
-//    overlapped with compute (conservative; Megatron-LM of 2021 did not overlap them).
-//  - ZeRO 0/1: one gradient all-reduce per step; ZeRO 2: a reduce-scatter per micro-batch
-//    and a parameter all-gather per step; ZeRO 3: per micro-batch two parameter
-//    all-gathers (forward, backward) and one gradient reduce-scatter (DeepSpeed's scheme).
+//  - tp communication is exposed (Megatron-LM runs it in the compute stream). Per layer
+//    and micro-batch: 2 all-reduces of s·b·h forward, 2 backward, 2 more on a full-
+//    recompute forward (Megatron-LM mpu/layers.py: row-parallel output, column-parallel
+//    input gradient). Sequence parallelism replaces each all-reduce by an all-gather and a
+//    reduce-scatter, the same ring cost, so one formula serves both. Outside the layers:
+//    the vocab-parallel embedding's forward all-reduce (first stage), the LM head's input-
+//    gradient all-reduce (last stage) and the cross entropy's 3 all-reduces of s·b floats;
+//  - pipeline stages send one s·b·h activation per micro-batch each way and per model chunk
+//    (v per device when interleaved), divided by tp (Narayanan's scatter/gather: each tp
+//    rank sends 1/t over its own NIC, the receiver all-gathers it over the intra-node link);
+//  - ZeRO 0/1: one gradient all-reduce per step, after the backward (Megatron-LM's local
+//    DDP of 2021), or overlapped with the last micro-batch's backward with dp_overlap
+//    (PyTorch DDP: buckets of 25 MB; the last bucket stays exposed); ZeRO 2: a
+//    reduce-scatter per micro-batch and a parameter all-gather per step; ZeRO 3: per
+//    micro-batch two parameter all-gathers (forward, backward) and one gradient
+//    reduce-scatter (DeepSpeed's scheme). With pp > 1 the tied word embeddings' gradient is
+//    all-reduced between the first and the last stage once per step.
 #include "plan/time_model.hpp"
+
+#include <algorithm>
 
 #include "plan/comm_model.hpp"
 #include "plan/memory_model.hpp"
@@ -74,22 +85,32 @@ TimeReport time_estimate(const RunSpec& run) {
   t.dp_link = l.dp > 1 ? dp_link.name : "-";
   t.pp_link = l.pp > 1 ? pp_link.name : "-";
 
-  const double act_bytes = (l.mixed ? 2.0 : 4.0) * static_cast<double>(md.seq * l.micro_batch * md.hidden);
+  const double word = l.mixed ? 2.0 : 4.0;
+  const double sb = static_cast<double>(md.seq * l.micro_batch);
+  const double act_bytes = word * sb * static_cast<double>(md.hidden);
   const double layers_per_stage = static_cast<double>(md.layers / l.pp);
   if (l.tp > 1) {
-    // 4 gathers/scatters forward + 4 backward (+4 when the forward is recomputed).
-    const double per_layer_ops = l.recompute == Recompute::kFull ? 12.0 : 8.0;
-    t.mb_tp_comm = layers_per_stage * per_layer_ops * comm_allgather_s(l.tp, act_bytes, tp_link);
+    const double per_layer = l.recompute == Recompute::kFull ? 6.0 : 4.0;
+    // The slowest (last) stage: its layers, the LM head's all-reduce and, when it is also
+    // the first stage (pp = 1), the embedding's; plus the cross entropy's small ones.
+    const double outside = l.pp == 1 ? 2.0 : 1.0;
+    t.mb_tp_comm = (layers_per_stage * per_layer + outside) * comm_allreduce_s(l.tp, act_bytes, tp_link) +
+                   3.0 * comm_allreduce_s(l.tp, 4.0 * sb, tp_link);
   }
-  if (l.pp > 1) t.mb_pp_comm = 2.0 * comm_p2p_s(act_bytes / l.tp, pp_link);
+  const bool interleaved = l.schedule == Schedule::kInterleaved;
+  const double v = interleaved ? static_cast<double>(l.virtual_stages) : 1.0;
+  if (l.pp > 1) {
+    const double gather = comm_allgather_s(l.tp, act_bytes, tp_link);  // zero when tp == 1
+    t.mb_pp_comm = v * 2.0 * (comm_p2p_s(act_bytes / l.tp, pp_link) + gather);
+  }
 
   const double per_mb = t.mb_compute + t.mb_tp_comm + t.mb_pp_comm;
-  t.pipeline = static_cast<double>(m + l.pp - 1) * per_mb;
-  t.bubble = static_cast<double>(l.pp - 1) * per_mb;
-  t.bubble_fraction = static_cast<double>(l.pp - 1) / static_cast<double>(m + l.pp - 1);
+  const double fill = static_cast<double>(l.pp - 1) / v;  // bubble in micro-batch times
+  t.pipeline = (static_cast<double>(m) + fill) * per_mb;
+  t.bubble = fill * per_mb;
+  t.bubble_fraction = fill / (static_cast<double>(m) + fill);
 
   const double psi = params_per_gpu(md, l);
-  const double word = l.mixed ? 2.0 : 4.0;
   const double grad_bytes = psi * word, param_bytes = psi * word;
   const double md_ = static_cast<double>(m);
   switch (l.zero) {
@@ -104,12 +125,25 @@ TimeReport time_estimate(const RunSpec& run) {
                          comm_reduce_scatter_s(l.dp, grad_bytes, dp_link));
       break;
   }
+  if (l.dp_overlap && l.zero <= 1 && l.dp > 1) {
+    // Backward share of a micro-batch: 2 of 3 FLOP units, 3 of 4 with the recomputed forward.
+    const double backward = t.mb_compute * (l.recompute == Recompute::kFull ? 0.75 : 2.0 / 3.0);
+    const double last_bucket = comm_allreduce_s(l.dp, std::min(grad_bytes, 25e6), dp_link);
+    const double exposed = std::max(t.dp_comm - backward, last_bucket);
+    t.dp_comm_hidden = t.dp_comm - exposed;
+    t.dp_comm = exposed;
+  }
+  if (l.pp > 1) {
+    // Word embeddings (V/t · h) are tied between the first and the last stage.
+    const double embed_bytes = word * static_cast<double>(md.vocab * md.hidden) / l.tp;
+    t.embedding_comm = comm_allreduce_s(2, embed_bytes, pp_link);
+  }
   // AdamW touches, per local parameter: mixed 4+4+4 (master, m, v) read+write, grad read,
   // 16-bit param write = 28 bytes; fp32: 4+4+4 read+write + grad read = 28 bytes too.
   const double opt_params = l.zero >= 1 ? psi / l.dp : psi;
   t.optimizer = 28.0 * opt_params / c.gpu.mem_bandwidth;
 
-  t.step = t.pipeline + t.dp_comm + t.optimizer;
+  t.step = t.pipeline + t.dp_comm + t.embedding_comm + t.optimizer;
   t.steps = run.tokens / tokens_per_step;
   t.seconds = t.steps * t.step;
   t.days = t.seconds / 86400.0;

@@ -1,6 +1,7 @@
 // Time and money of a training run: FLOPs per iteration (Narayanan et al. 2021 eq. 3),
 // compute at the assumed MFU, communication per axis (comm_model), pipeline bubble
-// (p−1)/(m+p−1), step time, days, GPU-hours and cost. Pure; any thread.
+// (p−1)/(m+p−1), or (p−1)/v over m + (p−1)/v for the interleaved schedule, step time,
+// days, GPU-hours and cost. Pure; any thread.
 #pragma once
 
 #include <string>
@@ -27,10 +28,12 @@ struct TimeReport {
   // Per micro-batch on one GPU (seconds):
   double mb_compute = 0, mb_tp_comm = 0, mb_pp_comm = 0;
   // Per step (seconds):
-  double pipeline = 0;        // (m + p − 1) · (mb_compute + mb_tp_comm + mb_pp_comm)
-  double bubble = 0;          // (p − 1) · (...), part of pipeline
-  double bubble_fraction = 0; // (p − 1) / (m + p − 1)
-  double dp_comm = 0;         // gradient all-reduce / ZeRO collectives, not overlapped
+  double pipeline = 0;        // (m + (p − 1)/v) · (mb_compute + mb_tp_comm + mb_pp_comm)
+  double bubble = 0;          // (p − 1)/v · (...), part of pipeline (v = 1 unless interleaved)
+  double bubble_fraction = 0; // (p − 1)/v / (m + (p − 1)/v)
+  double dp_comm = 0;         // gradient all-reduce / ZeRO collectives, exposed part
+  double dp_comm_hidden = 0;  // the part hidden behind the last backward (--dp-overlap)
+  double embedding_comm = 0;  // tied-embedding gradient all-reduce, first ↔ last stage (pp > 1)
   double optimizer = 0;       // memory-bound AdamW update of the local shard
   double step = 0;
   // Whole run:

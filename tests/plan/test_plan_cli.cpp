@@ -151,4 +151,27 @@ TEST(PlanCli, CalibrateOnceThenPredictFromTheSavedRates) {
   std::filesystem::remove_all(dir);
 }
 
+// The interleaved schedule from the command line: Table 1's 310.1B row as run by Megatron-LM
+// (examples/sc21/run_table_1.sh: t = 8, p = 16, b = 1, 3 layers per virtual stage → v = 2).
+TEST(PlanCli, InterleavedScheduleHalvesTheBubbleAndNamesBadLayouts) {
+  const std::string base =
+      "plan --preset gpt3-175b --layers 96 --hidden 16384 --heads 128 --vocab 51200 --gpus 1920 "
+      "--tp 8 --pp 16 --global-batch 2160 --recompute full --tflops 155 --json";
+  const Result plain = run_weft(base);
+  const Result inter = run_weft(base + " --schedule interleaved --virtual-stages 2");
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  ASSERT_EQ(inter.code, 0) << inter.out;
+  const auto p = nlohmann::json::parse(plain.out), i = nlohmann::json::parse(inter.out);
+  EXPECT_EQ(i["layout"]["schedule"], "interleaved");
+  EXPECT_EQ(i["layout"]["virtual_stages"], 2);
+  const double m = 2160.0 / 15;  // dp = 1920 / 128 = 15, b = 1
+  EXPECT_NEAR(p["time"]["bubble_fraction"].get<double>(), 15.0 / (m + 15), 1e-12);
+  EXPECT_NEAR(i["time"]["bubble_fraction"].get<double>(), 7.5 / (m + 7.5), 1e-12);
+  EXPECT_GT(i["time"]["tflops_per_gpu"].get<double>(), p["time"]["tflops_per_gpu"].get<double>());
+  // 96 layers are not divisible by 16·4; the message names the rule.
+  const Result bad = run_weft(base + " --schedule interleaved --virtual-stages 4");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.out.find("not divisible by pp*virtual stages"), std::string::npos) << bad.out;
+}
+
 }  // namespace

@@ -104,7 +104,7 @@ TEST(PlanTime, BubbleAndFlopsClosedForm) {
   EXPECT_EQ(t.tp_link, "nvlink3");
   EXPECT_EQ(t.dp_link, "nvlink3");
   EXPECT_EQ(t.pp_link, "ib-hdr");
-  EXPECT_NEAR(t.step, t.pipeline + t.dp_comm + t.optimizer, 1e-15);
+  EXPECT_NEAR(t.step, t.pipeline + t.dp_comm + t.embedding_comm + t.optimizer, 1e-15);
 }
 
 TEST(PlanTime, DoublingGpusAtFixedMfuHalvesComputeTime) {
