@@ -9,6 +9,9 @@
 # early run's.
 # Two rows run with WEFT_HUGE_PAGES=0 (every buffer on 4 KiB pages, as before huge
 # pages): the baseline of that change, in the same run.
+# Exposed comm is rank 0's wait (which also holds waiting for a slower peer) and the
+# least over the ranks (`ms_comm_min`: the last rank to arrive waits for the
+# communication alone).
 # Beside wall time it prints rank 0's CPU ms per step (its own thread: with 2
 # OpenMP threads the second one is not counted) and its voluntary context switches
 # (waits that slept), which a loaded machine disturbs less than tokens/s.
@@ -32,14 +35,14 @@ mpirun=(mpirun --oversubscribe --allow-run-as-root -x OMP_WAIT_POLICY ${MPIRUN_A
 median() { python3 -c "import json,sys,statistics as s
 rows=[json.loads(l) for l in open(sys.argv[1])][2:]
 m=lambda k: s.median(r.get(k,0.0) for r in rows)
-print('%.0f %.1f %.2f %.0f %.0f %.0f' % (m('tokens_per_s'), m('ms'), m('ms_comm'), m('thread_cpu_ms'), m('csw'), m('minflt')))" "$1"; }
+print('%.0f %.1f %.2f %.0f %.0f %.0f %.2f' % (m('tokens_per_s'), m('ms'), m('ms_comm'), m('thread_cpu_ms'), m('csw'), m('minflt'), m('ms_comm_min')))" "$1"; }
 
 run() {  # name, env threads, command...
   local name=$1 th=$2; shift 2
   OMP_NUM_THREADS=$th "$@" --out "$work/$name" >/dev/null 2>&1
-  read -r tok ms comm cpu csw flt < <(median "$work/$name/metrics.jsonl")
-  printf "%-24s %6s tok/s %8s ms/step %7s ms exposed comm (%4.1f%%) | rank0 cpu %6s ms/step, %5s waits/step, %6s minflt/step\n" \
-    "$name" "$tok" "$ms" "$comm" "$(python3 -c "print(100*$comm/$ms)")" "$cpu" "$csw" "$flt"
+  read -r tok ms comm cpu csw flt least < <(median "$work/$name/metrics.jsonl")
+  printf "%-24s %6s tok/s %8s ms/step %7s ms exposed comm (%4.1f%%; least rank %4.1f%%) | rank0 cpu %6s ms/step, %5s waits/step, %6s minflt/step\n" \
+    "$name" "$tok" "$ms" "$comm" "$(python3 -c "print(100*$comm/$ms)")" "$(python3 -c "print(100*$least/$ms)")" "$cpu" "$csw" "$flt"
   eval "tok_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$tok"
   eval "cpu_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$cpu"
 }

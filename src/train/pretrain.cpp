@@ -349,6 +349,15 @@ PretrainResult pretrain_rank(const PretrainOptions& o, comm::Communicator* c) {
                         {"mfu", mfu},                {"ms_forward", s.ms_forward},
                         {"ms_backward", s.ms_backward}, {"ms_optimizer", s.ms_optimizer}};
     if (dp) j["ms_comm"] = s.ms_comm;
+    if (dp && dp_comm != nullptr && dp_comm->size() > 1) {
+      // This rank's wait also holds the time it waited for a slower peer (imbalance);
+      // the last rank to arrive waits only for the communication itself, so the
+      // minimum over the dp ranks is the exposed communication proper.
+      double least = s.ms_comm;
+      dp_comm->all_reduce(std::span<double>(&least, 1), comm::ReduceOp::kMin,
+                          str("step ", step + 1, " exposed comm"));
+      j["ms_comm_min"] = least;
+    }
     if (comm_bytes) j["comm_bytes"] = comm_bytes->json();
     j["thread_cpu_ms"] = use.cpu_ms;  // rank 0's thread (OpenMP workers not counted)
     j["sys_ms"] = use.sys_ms;

@@ -60,7 +60,11 @@ add_test(NAME dp_threads_stall
 add_test(NAME dp_batch_not_divisible
          COMMAND ${dp_expect_failure} "--batch 4 \\(the global batch\\) is not divisible by the 3" 30
                  $<TARGET_FILE:weft> ${dp_args} --ranks 3 --ranks-as threads --out ${dp_dir}/bad_batch)
-list(APPEND dp_tests dp_threads_stall dp_batch_not_divisible)
+# ms_comm_min: the exposed comm of the last rank to arrive, not rank 0's wait for a peer.
+add_test(NAME dp_threads_exposed_comm_min
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/exposed_comm_check.sh ${dp_dir}/comm_min
+                 $<TARGET_FILE:weft> ${dp_args} --ranks 2 --ranks-as threads)
+list(APPEND dp_tests dp_threads_stall dp_batch_not_divisible dp_threads_exposed_comm_min)
 
 if(WEFT_HAVE_MPI)
   set(dp_mpirun ${MPIEXEC_EXECUTABLE} --oversubscribe --allow-run-as-root)
