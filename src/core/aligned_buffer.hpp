@@ -27,15 +27,18 @@ class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t count, bool zero = true) { allocate(count, zero); }
-  ~AlignedBuffer() { std::free(data_); }
+  ~AlignedBuffer() { release(); }
 
   AlignedBuffer(AlignedBuffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        mapped_(std::exchange(other.mapped_, 0)) {}
   AlignedBuffer& operator=(AlignedBuffer&& other) noexcept {
     if (this != &other) {
-      std::free(data_);
+      release();
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
+      mapped_ = std::exchange(other.mapped_, 0);
     }
     return *this;
   }
@@ -44,20 +47,24 @@ class AlignedBuffer {
 
   // Replaces the contents with `count` elements (zeroed when `zero`).
   void allocate(std::size_t count, bool zero = true) {
-    std::free(data_);
-    data_ = nullptr;
-    size_ = 0;
+    release();
     if (count == 0) return;
     std::size_t bytes = count * sizeof(T);
-    const bool huge = bytes >= kHugePageBytes && huge_pages_enabled();
-    const std::size_t align = huge ? kHugePageBytes : kBufferAlignment;
-    bytes = (bytes + align - 1) / align * align;
-    void* p = std::aligned_alloc(align, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    if (huge) advise_huge_pages(p, bytes);  // before the memset below touches it
+    void* p = nullptr;
+    if (bytes >= kHugePageBytes && huge_pages_enabled()) {
+      // Its own mapping, advised before anything touches it (an allocator's header or
+      // fill pattern in the block would keep that part on small pages).
+      bytes = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+      p = map_huge_pages(bytes);
+      mapped_ = bytes;
+    } else {
+      bytes = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+      p = std::aligned_alloc(kBufferAlignment, bytes);
+      if (p == nullptr) throw std::bad_alloc();
+    }
     data_ = static_cast<T*>(p);
     size_ = count;
-    if (zero) std::memset(data_, 0, bytes);
+    if (zero) std::memset(data_, 0, bytes);  // touch every page now, as small buffers do
   }
 
   T* data() { return data_; }
@@ -75,8 +82,17 @@ class AlignedBuffer {
   std::span<const T> span() const { return {data_, size_}; }
 
  private:
+  void release() {
+    if (mapped_ != 0) unmap_huge_pages(data_, mapped_);
+    else std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+    mapped_ = 0;
+  }
+
   T* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t mapped_ = 0;  // bytes of its own huge-page mapping, 0 = from aligned_alloc
 };
 
 }  // namespace weft

@@ -20,6 +20,12 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 // buffer then works as before with small pages.
 bool advise_huge_pages(void* p, std::size_t bytes);
 
+// A fresh anonymous mapping of `bytes` (a multiple of kHugePageBytes) starting on a
+// 2 MiB boundary, advised onto huge pages before any touch; contents zero. Throws
+// std::bad_alloc when the kernel refuses. Free with unmap_huge_pages(p, bytes).
+void* map_huge_pages(std::size_t bytes);
+void unmap_huge_pages(void* p, std::size_t bytes);
+
 // False when the environment says WEFT_HUGE_PAGES=0 (read once per process): every
 // buffer then stays on small pages, for A/B measurements and for kernels where THP
 // misbehaves.
