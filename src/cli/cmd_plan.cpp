@@ -220,7 +220,8 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
     if (!a.timeline.empty() && !r.fitting.empty()) {
       const Layout& best = r.fitting.front().layout;
       timeline_write(a.timeline, best.pp, static_cast<int>(layout_micro_batches(best)), 1.0,
-                     best.recompute == Recompute::kFull ? 3.0 : 2.0);
+                     best.recompute == Recompute::kFull ? 3.0 : 2.0, best.schedule,
+                     best.virtual_stages);
     }
     return 0;
   }
@@ -235,7 +236,8 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
   if (!a.timeline.empty()) {
     // Backward = 2 forwards; a recomputed forward makes it 3.
     timeline_write(a.timeline, run.layout.pp, static_cast<int>(t.micro_batches), 1.0,
-                   run.layout.recompute == Recompute::kFull ? 3.0 : 2.0);
+                   run.layout.recompute == Recompute::kFull ? 3.0 : 2.0, run.layout.schedule,
+                   run.layout.virtual_stages);
     if (!a.json) std::printf("timeline written to %s\n", a.timeline.c_str());
   }
   return 0;
@@ -283,7 +285,7 @@ std::function<int()> plan_setup(CLI::App& app) {
                app.add_flag("--search", a->search, "Rank every layout that fits for --gpus");
                app.add_option("--top", a->top, "Layouts shown by --search")->capture_default_str();
                app.add_flag("--json", a->json, "Print JSON (stable keys, docs/plan.md)");
-               app.add_option("--timeline", a->timeline, "Write GPipe and 1F1B schedules as SVG");
+               app.add_option("--timeline", a->timeline, "Write GPipe and 1F1B schedules (and interleaved 1F1B) as SVG");
                app.add_flag("--calibrate", a->calibrate, "Measure this machine's sgemm shapes, kernel bandwidths and local alpha-beta");
                app.add_option("--rates", a->rates, "Rates JSON from --save-rates (or weft bench comm --json): predict without measuring");
                app.add_option("--save-rates", a->save_rates, "Write the measured rates (JSON) to this file");
