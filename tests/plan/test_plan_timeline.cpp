@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "plan/memory_model.hpp"
+#include "plan/model_spec.hpp"
 #include "plan/timeline.hpp"
 
 namespace weft::plan {
@@ -250,6 +252,32 @@ TEST(PlanTimelineInterleaved, InFlightChunksPeakAtWarmupPlusOne) {
     }
   }
   EXPECT_EQ(max_in_flight(timeline_simulate(Schedule::kInterleaved, 4, 8, 1, 2, 2), 0), 11);
+}
+
+// The memory model (memory_model.cpp) counts the first stage's activations from its own
+// closed form; the simulated schedule must hold exactly that many stage-loads on device 0.
+TEST(PlanTimelineInterleaved, MemoryModelHoldsTheSimulatedPeak) {
+  RunSpec run;
+  run.model = model_preset("gpt3-1.3b");  // 24 layers
+  const int cases[][4] = {  // schedule (0 1F1B, 1 GPipe, 2 interleaved), p, v, m
+      {2, 4, 2, 8}, {2, 4, 3, 4}, {2, 3, 2, 6}, {2, 8, 3, 16}, {2, 4, 2, 12},
+      {0, 4, 1, 8}, {0, 8, 1, 3}, {1, 4, 1, 8}};
+  for (const auto& c : cases) {
+    const Schedule sched = c[0] == 0 ? Schedule::k1F1B : c[0] == 1 ? Schedule::kGPipe
+                                                                    : Schedule::kInterleaved;
+    const int p = c[1], v = c[2], m = c[3];
+    Layout& l = run.layout;
+    l.pp = p;
+    l.virtual_stages = v;
+    l.schedule = sched;
+    l.global_batch = m;
+    const MemoryReport r = memory_estimate(run);
+    const double per_stage_load =
+        activation_bytes_per_layer(run.model, l) * static_cast<double>(run.model.layers / p);
+    const int peak = max_in_flight(timeline_simulate(sched, p, m, 1, 2, v), 0);  // chunks
+    EXPECT_NEAR(r.activations / per_stage_load, static_cast<double>(peak) / v, 1e-9)
+        << schedule_name(sched) << " p=" << p << " v=" << v << " m=" << m;
+  }
 }
 
 TEST(PlanTimelineInterleaved, OneChunkIsPlain1F1B) {
