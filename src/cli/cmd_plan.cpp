@@ -12,6 +12,7 @@
 #include "plan/local_report.hpp"
 #include "plan/report.hpp"
 #include "plan/timeline.hpp"
+#include "plan/achieved_efficiency.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ struct PlanArgs {
   bool fp32 = false, no_sp = false, dp_overlap = false;
   int virtual_stages = 0;  // 0: 1, or 2 with --schedule interleaved
   double mfu = 0.4, tflops = 0, price = 0, mem_usable = 0.9;
+  double achieved_mfu = 0, achieved_hfu = 0;  // end to end; weft solves the math efficiency
   bool search = false, json = false, calibrate = false, list = false;
   std::string rates, save_rates;  // --rates IN, --save-rates OUT
   int rank_threads = 0, repeats = 5;
@@ -103,6 +105,18 @@ RunSpec build_run(const PlanArgs& a) {
   }
   const double peak = l.mixed ? c.gpu.peak_tensor16 : c.gpu.peak_fp32;
   run.mfu = a.tflops > 0 ? a.tflops * 1e12 / peak : a.mfu;
+  if (a.achieved_mfu > 0 && a.achieved_hfu > 0) {
+    throw input_error("--achieved-mfu and --achieved-hfu both given", "give one end-to-end figure");
+  }
+  if (a.achieved_mfu != 0 || a.achieved_hfu != 0) {
+    run.given.basis = a.achieved_mfu != 0 ? Utilization::kModelFlops : Utilization::kHardwareFlops;
+    run.given.value = a.achieved_mfu != 0 ? a.achieved_mfu : a.achieved_hfu;
+    if (!(run.given.value > 0 && run.given.value <= 1)) {
+      throw input_error(str(a.achieved_mfu != 0 ? "--achieved-mfu" : "--achieved-hfu",
+                            " must be in (0, 1], got ", run.given.value));
+    }
+    run.mfu = run.given.value;  // a valid placeholder until the layout is checked
+  }
   run.mem_usable = a.mem_usable;
   return run;
 }
@@ -207,8 +221,16 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
     if (app.count("--micro-batch") == 0) d.micro_batch = 4;
     return run_local(d, false);
   }
+  if ((a.achieved_mfu != 0 || a.achieved_hfu != 0) && (app.count("--mfu") || app.count("--tflops"))) {
+    throw input_error("--achieved-mfu/--achieved-hfu set the math efficiency; do not also give --mfu or --tflops");
+  }
   RunSpec run = build_run(a);
   if (a.search) {
+    if (run.given.basis != Utilization::kMath) {
+      throw input_error("--search ranks layouts by their bubble and communication at one math efficiency",
+                        "give --mfu (or --tflops) with --search, not an end-to-end --achieved-mfu/--achieved-hfu, "
+                        "which would make every layout equally fast");
+    }
     if (a.top <= 0) throw input_error("--top must be positive");
     run_validate_common(run);  // the search sets dp, tp, pp, micro-batch, ZeRO, recompute
     const SearchResult r = plan_search(run);
@@ -226,6 +248,7 @@ int run_plan(const PlanArgs& a, const CLI::App& app) {
     return 0;
   }
   run_validate(run);
+  run = run_with_given_utilization(run);
   const MemoryReport mem = memory_estimate(run);
   const TimeReport t = time_estimate(run);
   if (a.json) {
@@ -278,7 +301,11 @@ std::function<int()> plan_setup(CLI::App& app) {
                app.add_flag("--fp32", a->fp32, "Plain fp32 training instead of mixed precision");
                app.add_flag("--no-sequence-parallel", a->no_sp, "Tensor parallel without sequence parallel");
                app.add_option("--mfu", a->mfu, "Fraction of peak the math reaches")->capture_default_str();
-               app.add_option("--tflops", a->tflops, "Achieved TFLOP/s per GPU (sets --mfu)");
+               app.add_option("--tflops", a->tflops, "TFLOP/s per GPU the math reaches (sets --mfu)");
+               app.add_option("--achieved-mfu", a->achieved_mfu,
+                              "End-to-end MFU measured for this layout (PaLM's: model FLOPs, no recomputation); weft solves --mfu");
+               app.add_option("--achieved-hfu", a->achieved_hfu,
+                              "End-to-end HFU (executed FLOPs incl. recomputation: Narayanan's % of peak); weft solves --mfu");
                app.add_option("--price", a->price, "USD per GPU-hour");
                app.add_option("--mem-usable", a->mem_usable, "Usable fraction of GPU memory")->capture_default_str();
                app.add_option("--flops", a->flops_rule, "FLOP count: narayanan or 6nd")->capture_default_str();

@@ -23,6 +23,15 @@ std::string schedule_name(Schedule s) {
   return "?";
 }
 
+std::string utilization_name(Utilization u) {
+  switch (u) {
+    case Utilization::kMath: return "math";
+    case Utilization::kModelFlops: return "mfu";
+    case Utilization::kHardwareFlops: return "hfu";
+  }
+  return "?";
+}
+
 Recompute recompute_parse(const std::string& s) {
   if (s == "none") return Recompute::kNone;
   if (s == "selective") return Recompute::kSelective;

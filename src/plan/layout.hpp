@@ -18,6 +18,9 @@ enum class Schedule { k1F1B, kGPipe, kInterleaved };
 // How training FLOPs are counted: Narayanan et al. 2021 eq. 3 (matmuls incl. attention
 // and logits, ×4/3 under full recomputation) or the 6·N·D rule (Kaplan et al. 2020).
 enum class FlopsRule { kNarayanan, kSixND };
+// What a given efficiency measures: the math kernels alone (weft adds bubble and
+// communication on top), or a whole step's model FLOPs (MFU) or executed FLOPs (HFU).
+enum class Utilization { kMath, kModelFlops, kHardwareFlops };
 
 struct Layout {
   int dp = 1, tp = 1, pp = 1;
@@ -40,12 +43,19 @@ struct RunSpec {
   Layout layout;
   double tokens = 0;              // training tokens D
   double mfu = 0.4;               // fraction of peak the math kernels reach
+  // When the user gave an end-to-end MFU or HFU instead: what and how much. `mfu` is then
+  // solved from it (plan/achieved_efficiency.hpp) and the report says so.
+  struct Given {
+    Utilization basis = Utilization::kMath;
+    double value = 0;
+  } given;
   double mem_usable = 0.9;        // fraction of device memory the allocator may use
   FlopsRule flops_rule = FlopsRule::kNarayanan;
 };
 
 std::string recompute_name(Recompute r);
 std::string schedule_name(Schedule s);
+std::string utilization_name(Utilization u);  // "math", "mfu", "hfu"
 Recompute recompute_parse(const std::string& s);  // throws input error
 Schedule schedule_parse(const std::string& s);    // throws input error
 

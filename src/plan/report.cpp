@@ -83,7 +83,12 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
            c.inter.name, " ", fmt("%.3g", c.inter.bandwidth / 1e9), " GB/s ",
            format_seconds(c.inter.latency), " per GPU\n");
   o += str("layout   ", layout_line(run.layout, t.micro_batches), "\n");
-  o += str("tokens   ", fmt("%.3g", run.tokens), "   MFU (math) ", fmt("%.3f", run.mfu),
+  std::string given;
+  if (run.given.basis != Utilization::kMath) {
+    given = str(" (solved from ", run.given.basis == Utilization::kModelFlops ? "MFU " : "HFU ",
+                fmt("%.3f", run.given.value), " end to end)");
+  }
+  o += str("tokens   ", fmt("%.3g", run.tokens), "   MFU (math) ", fmt("%.3f", run.mfu), given,
            "   price $", fmt("%.3f", c.price_per_gpu_hour), "/GPU-hour\n\n");
   o += "memory per GPU (busiest: first pipeline stage)\n";
   o += str("  parameters      ", format_bytes(mem.states.params), "\n");
@@ -109,7 +114,8 @@ std::string report_text(const RunSpec& run, const MemoryReport& mem, const TimeR
            t.embedding_comm > 0 ? str(", embedding all-reduce ", format_seconds(t.embedding_comm)) : std::string(),
            ", optimizer ", format_seconds(t.optimizer), "\n");
   o += str("  step time ", format_seconds(t.step), "   ", format_flops(t.tflops_per_gpu),
-           " per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), "\n\n");
+           " per GPU executed, MFU achieved ", fmt("%.3f", t.mfu_achieved), ", HFU ",
+           fmt("%.3f", t.hfu_achieved), "\n\n");
   o += str("total    ", fmt("%.3g", t.steps), " steps, ", format_seconds(t.seconds), " (",
            fmt("%.1f", t.days), " days), ", fmt("%.4g", t.gpu_hours), " GPU-hours, ",
            c.price_per_gpu_hour > 0 ? format_usd(t.cost) : std::string("cost: set --price"),
@@ -130,6 +136,9 @@ nlohmann::json report_json(const RunSpec& run, const MemoryReport& mem, const Ti
       {"layout", layout_json(run.layout)},
       {"tokens", run.tokens},
       {"mfu", run.mfu},
+      {"given_utilization",
+       {{"basis", utilization_name(run.given.basis)},
+        {"value", run.given.basis == Utilization::kMath ? run.mfu : run.given.value}}},
       {"flops_rule", run.flops_rule == FlopsRule::kSixND ? "6nd" : "narayanan"},
       {"memory", {{"params_bytes", mem.states.params}, {"grads_bytes", mem.states.grads},
                   {"optimizer_bytes", mem.states.optimizer}, {"activations_bytes", mem.activations},
@@ -149,7 +158,7 @@ nlohmann::json report_json(const RunSpec& run, const MemoryReport& mem, const Ti
                 {"optimizer_s", t.optimizer}, {"step_s", t.step}, {"steps", t.steps},
                 {"total_s", t.seconds}, {"days", t.days}, {"gpu_hours", t.gpu_hours},
                 {"cost_usd", t.cost}, {"tflops_per_gpu", t.tflops_per_gpu / 1e12},
-                {"mfu_achieved", t.mfu_achieved}, {"tp_link", t.tp_link},
+                {"mfu_achieved", t.mfu_achieved}, {"hfu_achieved", t.hfu_achieved}, {"tp_link", t.tp_link},
                 {"pp_link", t.pp_link}, {"dp_link", t.dp_link}}},
   };
 }

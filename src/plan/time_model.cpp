@@ -151,6 +151,7 @@ TimeReport time_estimate(const RunSpec& run) {
   t.cost = t.gpu_hours * c.price_per_gpu_hour;
   t.tflops_per_gpu = t.flops_executed / t.step / n;
   t.mfu_achieved = t.flops_model / (t.step * n * t.peak);
+  t.hfu_achieved = t.flops_executed / (t.step * n * t.peak);
   return t;
 }
 

@@ -41,6 +41,7 @@ struct TimeReport {
   double seconds = 0, days = 0, gpu_hours = 0, cost = 0;
   double tflops_per_gpu = 0;  // executed FLOP/s per GPU achieved end to end (Narayanan's metric)
   double mfu_achieved = 0;    // model FLOPs / (step · GPUs · peak)
+  double hfu_achieved = 0;    // executed FLOPs / (step · GPUs · peak)
   // Which link each axis uses ("nvlink3", "ib-hdr", ...; "-" when the axis has size 1).
   std::string tp_link, pp_link, dp_link;
 };

@@ -174,4 +174,37 @@ TEST(PlanCli, InterleavedScheduleHalvesTheBubbleAndNamesBadLayouts) {
   EXPECT_NE(bad.out.find("not divisible by pp*virtual stages"), std::string::npos) << bad.out;
 }
 
+// An end-to-end figure from the command line: Table 1's 1T row at its 52% of peak (HFU).
+// The rate per GPU must be 52% of 312 TFLOP/s whatever the overheads, which only move the
+// math efficiency weft solves for.
+TEST(PlanCli, AchievedHfuSetsTheRateAndSolvesTheMath) {
+  const std::string base =
+      "plan --preset gpt3-175b --layers 128 --hidden 25600 --heads 160 --vocab 51200 --gpus 3072 "
+      "--tp 8 --pp 64 --global-batch 3072 --recompute full --no-sequence-parallel --tokens 450e9";
+  const Result r = run_weft(base + " --achieved-hfu 0.52 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["given_utilization"]["basis"], "hfu");
+  EXPECT_NEAR(j["time"]["tflops_per_gpu"].get<double>(), 0.52 * 312, 1e-6);
+  EXPECT_NEAR(j["time"]["mfu_achieved"].get<double>(), 0.39, 1e-9);  // 3/4: no recomputation
+  EXPECT_GT(j["mfu"].get<double>(), 0.52);
+  const Result text = run_weft(base + " --achieved-mfu 0.39");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("solved from MFU 0.390 end to end"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("HFU 0.520"), std::string::npos) << text.out;
+  // Out of reach, contradictory or meaningless requests: named, non-zero exit.
+  const Result high = run_weft(base + " --achieved-hfu 0.95");
+  EXPECT_NE(high.code, 0);
+  EXPECT_NE(high.out.find("cannot reach HFU 0.95"), std::string::npos) << high.out;
+  const Result both = run_weft(base + " --achieved-hfu 0.5 --mfu 0.6");
+  EXPECT_NE(both.code, 0);
+  EXPECT_NE(both.out.find("do not also give --mfu"), std::string::npos) << both.out;
+  const Result search = run_weft("plan --preset gpt3-175b --gpus 1024 --global-batch 1536 --search --achieved-mfu 0.4");
+  EXPECT_NE(search.code, 0);
+  EXPECT_NE(search.out.find("--search ranks layouts"), std::string::npos) << search.out;
+  const Result range = run_weft(base + " --achieved-mfu 1.2");
+  EXPECT_NE(range.code, 0);
+  EXPECT_NE(range.out.find("must be in (0, 1]"), std::string::npos) << range.out;
+}
+
 }  // namespace
